@@ -1,0 +1,453 @@
+"""The assessment: profile -> facts -> rule engine -> gap report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any
+
+from . import derive
+from .compiler import compile_rules, derivations, ruleset_name
+from .conditions import evaluate
+from .engine import Match, get_engine
+from .facts import race_facts, runner_fact
+from .profile import Profile, load_profile
+from .report import (
+    Edition,
+    Eligibility,
+    EligibilityReason,
+    Emphasis,
+    EmphasisPart,
+    Evidence,
+    Finding,
+    Lottery,
+    MissingTest,
+    PackInfo,
+    Report,
+    Route,
+    SessionSlot,
+    SourceRef,
+    Target,
+)
+from .rulebase import PILLARS, RuleBase, format_value, load_rulebase, value_unit
+
+
+class AssessmentError(ValueError):
+    """The assessment cannot run with these options (e.g. no edition data for the date)."""
+
+
+_default_lock = threading.Lock()
+_default_rb: RuleBase | None = None
+
+
+def default_rulebase() -> RuleBase:
+    """The built-in pack, loaded once per process."""
+    global _default_rb
+    with _default_lock:
+        if _default_rb is None:
+            _default_rb = load_rulebase()
+        return _default_rb
+
+
+# --------------------------------------------------------------------------- edition
+
+def _date(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def select_edition(
+    rb: RuleBase, as_of: dt.date, year: int | None = None, race_date: dt.date | None = None
+) -> Edition:
+    """The target edition: ``year`` if given, else the next one on or after ``as_of``."""
+    editions = rb.race.get("editions") or {}
+    known = sorted(int(y) for y in editions)
+    if year is None:
+        for y in known:
+            d = _date(editions[y]["race_date"]["value"])
+            if d >= as_of:
+                year = y
+                break
+        if year is None and race_date is not None:
+            year = race_date.year
+        if year is None:
+            raise AssessmentError(
+                f"no edition on or after {as_of} in the race data (known: {', '.join(map(str, known))}); "
+                "pass --race-date to set one"
+            )
+    data = editions.get(year) or editions.get(str(year))
+    if data is None and race_date is None:
+        raise AssessmentError(f"no data for edition {year} (known: {', '.join(map(str, known))}); pass --race-date")
+    data = data or (editions[known[-1]] if known else {})
+    rd = race_date or _date(data["race_date"]["value"])
+    if rd < as_of:
+        raise AssessmentError(f"edition {year} ran on {rd}, before the assessment date {as_of}")
+    pre = data.get("preregistration") or {}
+    return Edition(
+        year=year,
+        race_date=rd,
+        estimated=bool(data.get("estimated")) and race_date is None,
+        overridden=race_date is not None,
+        preregistration_opens=_date(pre.get("opens")),
+        preregistration_closes=_date(pre.get("closes")),
+        draw=_date((data.get("draw") or {}).get("value")),
+        note=data.get("note"),
+    )
+
+
+# --------------------------------------------------------------------------- facts
+
+def runner_dims(profile: Profile) -> dict[str, Any]:
+    return {"goal": profile.goal, "sex": profile.sex, "age_band": derive.age_band(profile.age)}
+
+
+def build_facts(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition) -> list[dict]:
+    """All facts of one assessment: the runner first, then one per race."""
+    races = race_facts(profile, edition.year, as_of, rb.constant)
+    targets = rb.targets_for(runner_dims(profile))
+    targets["_ultra_min"] = rb.constant("ultra_min_km_effort")
+    weeks = derive.weeks_between(as_of, edition.race_date)
+    return [runner_fact(profile, races, weeks, targets), *races]
+
+
+# --------------------------------------------------------------------------- engine
+
+_registered: set[str] = set()
+_reg_lock = threading.Lock()
+
+
+def run_engine(rb: RuleBase, facts: list[dict]) -> list[Match]:
+    """Fire the pack on the facts with durable-rules."""
+    name = ruleset_name(rb)
+    engine = get_engine()
+    if name not in _registered:
+        with _reg_lock:
+            if name not in _registered:
+                engine.register(name, compile_rules(rb), derivations(rb))
+                _registered.add(name)
+    return engine.run(name, facts)
+
+
+def run_reference(rb: RuleBase, facts: list[dict]) -> list[Match]:
+    """The same firings computed in plain Python, with forward chaining to a fixed point.
+
+    Used by ``explain`` and by the differential test of the compiler.
+    """
+    pending = list(facts)
+    seen: list[dict] = []
+    out: list[Match] = []
+    rules = sorted(rb.rules.values(), key=lambda r: (r.rule.priority, r.id))
+    while pending:
+        fact = pending.pop(0)
+        seen.append(fact)
+        for cr in rules:
+            if cr.rule.fact != fact.get("kind"):
+                continue
+            if evaluate(cr.cond, fact, rb.param_lookup):
+                public = {k: v for k, v in fact.items()}
+                out.append(Match(cr.id, public))
+                if cr.rule.asserts is not None:
+                    derived = {"kind": cr.rule.asserts.kind, "source_rule": cr.id}
+                    derived.update({f: fact[f] for f in cr.rule.asserts.copy_fields if f in fact})
+                    if derived not in seen and derived not in pending:
+                        pending.append(derived)
+    return out
+
+
+# --------------------------------------------------------------------------- report
+
+def _sources(rb: RuleBase, keys: list[str]) -> list[SourceRef]:
+    return [SourceRef(title=rb.sources[k].title, url=rb.sources[k].url) for k in keys]
+
+
+def _target(rb: RuleBase, name: str, value: Any) -> Target:
+    p = rb.parameters[name]
+    return Target(
+        name=name,
+        value=value,
+        display=rb.format_param(name, value),
+        unit=p.unit,
+        description=p.description,
+        derivation=p.derivation,
+        confidence=p.confidence,
+        sources=_sources(rb, p.sources),
+    )
+
+
+def _severity(rb: RuleBase, cr, fact: dict, target_values: dict[str, Any]) -> float:
+    rule = cr.rule
+    if rule.kind == "missing":
+        return float(rule.severity if rule.severity is not None else rb.scoring["unknown_severity"])
+    if rule.gap is not None:
+        value = fact.get(rule.gap.field)
+        target = target_values.get(rule.gap.target)
+        if value is None or not target:
+            return 0.0
+        rel = (value - target) / target if rule.gap.better == "lower" else (target - value) / target
+        return round(min(1.0, max(0.05, rel / rule.gap.full_at)), 2)
+    if rule.severity is not None:
+        return float(rule.severity)
+    return 0.5 if rule.kind == "gap" else 0.0
+
+
+def _label(severity: float, kind: str) -> str:
+    if kind in ("eligibility", "info") or severity == 0:
+        return "none"
+    return "minor" if severity < 0.34 else "moderate" if severity < 0.67 else "major"
+
+
+class _SafeDict(dict):
+    def __missing__(self, key: str) -> str:
+        return "unknown"
+
+
+def _subject(fact: dict) -> str:
+    if fact.get("kind") == "runner":
+        return "runner"
+    if "idx" in fact:
+        name = fact.get("race") or "unnamed race"
+        date = fact.get("date")
+        return f"race {fact['idx']}: {name}" + (f" ({date})" if date else "")
+    return fact.get("kind", "fact")
+
+
+def _finding(rb: RuleBase, m: Match, runner: dict) -> Finding:
+    cr = rb.rules[m.rule_id]
+    rule = cr.rule
+    fact = m.fact
+    target_values = {
+        name: (runner.get(f"target_{name}") if rb.parameters[name].by else rb.constant(name)) for name in cr.params
+    }
+    evidence = [
+        Evidence(field=f, value=fact.get(f), display=format_value(f, fact.get(f)), unit=value_unit(f))
+        for f in cr.fields
+        if not f.startswith("target_")
+    ]
+    targets = [_target(rb, n, v) for n, v in target_values.items()]
+    fill = _SafeDict(
+        {
+            k: rb.format_param(k[7:], v) if k.startswith("target_") and k[7:] in rb.parameters else format_value(k, v)
+            for k, v in fact.items()
+        }
+    )
+    for n, v in target_values.items():
+        fill[f"target_{n}"] = rb.format_param(n, v)
+    if targets:
+        fill["target"] = targets[0].display
+    if evidence:
+        fill["value"] = evidence[0].display
+    severity = _severity(rb, cr, fact, target_values)
+    return Finding(
+        rule_id=rule.id,
+        title=rule.title,
+        pillar=rule.pillar,
+        kind=rule.kind,
+        severity=severity,
+        severity_label=_label(severity, rule.kind),
+        outcome=rule.outcome,
+        subject=_subject(fact),
+        evidence=evidence,
+        targets=targets,
+        message=rule.message.format_map(fill),
+        rationale=rule.rationale,
+        prescription=rule.prescription,
+        sources=_sources(rb, rule.sources),
+    )
+
+
+def _race_label(fact: dict) -> str:
+    parts = [fact.get("race") or "unnamed race"]
+    if fact.get("date"):
+        parts.append(str(fact["date"]))
+    if "percentile" in fact:
+        parts.append(format_value("percentile", fact["percentile"]))
+    return ", ".join(parts)
+
+
+def _eligibility(rb: RuleBase, matches: list[Match], findings: list[Finding], runner: dict, edition: Edition) -> Eligibility:
+    reasons: list[EligibilityReason] = []
+    outcomes: set[str] = set()
+    applies_routes: set[str] = set()
+    for m, f in zip(matches, findings):
+        if f.kind != "eligibility":
+            continue
+        outcomes.add(f.outcome or "")
+        used = [_race_label(m.fact)] if m.fact.get("kind") != "runner" and ("race" in m.fact or "idx" in m.fact) else []
+        reasons.append(EligibilityReason(rule_id=f.rule_id, outcome=f.outcome or "", message=f.message, results_used=used))
+        if f.outcome == "route":
+            for route in rb.race.get("entry_routes", []):
+                if route.get("profile_field") and route["profile_field"] in {e.field for e in f.evidence}:
+                    applies_routes.add(route["id"])
+    if "blocks" in outcomes:
+        status = "not_eligible"
+    elif "qualifies" in outcomes:
+        status = "eligible"
+    elif "at_risk" in outcomes:
+        status = "at_risk"
+    else:
+        status = "not_eligible"
+
+    ed = (rb.race.get("editions") or {}).get(edition.year) or {}
+    places = int(ed.get("lottery_places", {}).get("value", 0))
+    applicants = int(ed.get("applicants", {}).get("value", 0))
+    src_key = ed.get("applicants", {}).get("source", "sport2026")
+    odds = round(100 * places / applicants, 2) if applicants else 0.0
+    lottery = Lottery(
+        edition=edition.year,
+        places=places,
+        applicants=applicants,
+        odds_pct=odds,
+        estimated=bool(ed.get("estimated")),
+        source=_sources(rb, [src_key])[0],
+        note=(
+            "Entry is decided by a public draw: about "
+            f"{odds:.1f}% of applicants got a lottery place ({places} of {applicants:,}"
+            f"{', the 2026 figures' if ed.get('estimated') else ''}). "
+            "Public reports found no index or result requirement for the draw; the qualifying profile "
+            "below is what organisers look for, not a guarantee."
+        ),
+    )
+    routes = []
+    for r in rb.race.get("entry_routes", []):
+        field = r.get("profile_field")
+        applies: bool | None = None
+        if field:
+            v = runner.get(field)
+            applies = None if v is None else bool(v) or r["id"] in applies_routes
+        elif r["id"] == "lottery":
+            applies = True
+        routes.append(Route(id=r["id"], label=r["label"], detail=r["detail"], applies=applies, source=_sources(rb, [r["source"]])[0]))
+
+    pct = rb.constant("competitive_percentile")
+    steps: list[str] = []
+    closes = edition.preregistration_closes
+    when = f"before pre-registration closes ({closes}{', estimated' if edition.estimated else ''})" if closes else "before pre-registration"
+    if status == "not_eligible" and "blocks" in outcomes:
+        steps.append("Resolve the blocking condition listed above first; no result can make up for it.")
+    if status != "eligible":
+        steps.append(
+            f"Run a short or medium mountain race (km-effort {rb.constant('short_medium_min_km_effort'):g}-"
+            f"{rb.constant('short_medium_max_km_effort'):g}) in a recognised circuit (Golden Trail World Series, "
+            f"Skyrunner World Series or a national championship) and finish in the top {pct * 100:.0f}% of the field, "
+            f"{when}."
+        )
+    steps.append(
+        f"Pre-register for the draw ({edition.preregistration_opens} to {closes}"
+        f"{', estimated' if edition.estimated else ''}); selection is never guaranteed."
+        if closes and edition.preregistration_opens
+        else "Pre-register for the draw; selection is never guaranteed."
+    )
+    summary = {
+        "eligible": "Your recent results match the competitive profile organisers look for.",
+        "at_risk": "Some results come close to the competitive profile, but none fully matches it.",
+        "not_eligible": "Nothing in your history matches the competitive profile yet.",
+    }[status]
+    return Eligibility(status=status, summary=summary, reasons=reasons, routes=routes, lottery=lottery, next_steps=steps)
+
+
+def _emphases(rb: RuleBase, findings: list[Finding], phase: str) -> list[Emphasis]:
+    weights = rb.scoring["phase_weights"][phase]
+    out = []
+    for pillar in PILLARS:
+        best: dict[str, tuple[float, float]] = {}
+        for f in findings:
+            if f.pillar != pillar or f.kind not in ("gap", "missing"):
+                continue
+            w = rb.rules[f.rule_id].rule.weight
+            if f.rule_id not in best or f.severity > best[f.rule_id][0]:
+                best[f.rule_id] = (f.severity, w)
+        remaining = 1.0
+        parts = []
+        for rid in sorted(best):
+            sev, w = best[rid]
+            share = min(1.0, sev * w)
+            parts.append(EmphasisPart(rule_id=rid, severity=sev, weight=w, contribution=round(share * remaining, 3)))
+            remaining *= 1 - share
+        gap = round(1 - remaining, 3)
+        pw = float(weights[pillar])
+        out.append(Emphasis(rank=0, pillar=pillar, score=round(100 * gap * pw, 1), gap=gap, phase_weight=pw, breakdown=parts))
+    order = {p: i for i, p in enumerate(PILLARS)}
+    out.sort(key=lambda e: (-e.score, order[e.pillar]))
+    for i, e in enumerate(out, start=1):
+        e.rank = i
+    return out
+
+
+def _sessions(rb: RuleBase, phase: str, emphases: list[Emphasis]) -> list[SessionSlot]:
+    rank = {e.pillar: e.rank for e in emphases}
+    focus = {e.pillar for e in emphases[:2] if e.score > 0}
+    slots = [
+        SessionSlot(pillar=s["pillar"], session=s["session"], per_week=float(s["per_week"]), focus=s["pillar"] in focus)
+        for s in rb.scoring["session_mix"][phase]
+    ]
+    slots.sort(key=lambda s: (rank.get(s.pillar, 99), s.session))
+    return slots
+
+
+def build_report(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition, facts: list[dict], matches: list[Match]) -> Report:
+    runner = facts[0]
+    order = {p: i for i, p in enumerate(PILLARS + ("eligibility", "profile"))}
+    # Deterministic order whatever order the engine fired in.
+    matches = sorted(
+        matches,
+        key=lambda m: (order.get(rb.rules[m.rule_id].rule.pillar, 9), m.rule_id, m.fact.get("idx", 0), m.fact.get("kind", "")),
+    )
+    findings = [_finding(rb, m, runner) for m in matches]
+    eligibility = _eligibility(rb, matches, findings, runner, edition)
+    emphases = _emphases(rb, findings, runner["phase"])
+    missing = [
+        MissingTest(field=rb.rules[f.rule_id].fields[0], rule_id=f.rule_id, pillar=f.pillar, test=rb.rules[f.rule_id].rule.test or "")
+        for f in findings
+        if f.kind == "missing"
+    ]
+    gaps = [e.gap for e in emphases]
+    tags = [t for t in ("zegama_like_background", "road_only", "ultra_only", "ultra_only_history") if runner.get(t)]
+    note = None
+    if profile.sex not in ("F", "M"):
+        note = "Sex not given as F or M: targets use the women's reference values."
+    return Report(
+        pack=PackInfo(name=rb.name, version=rb.version, digest=rb.digest),
+        runner_id=profile.runner_id,
+        name=profile.name,
+        as_of=as_of,
+        edition=edition,
+        weeks_to_race=runner["weeks_to_race"],
+        phase=runner["phase"],
+        goal=profile.goal,
+        sex=profile.sex,
+        targets_note=note,
+        fit_score=round(100 * (1 - sum(gaps) / len(gaps))),
+        tags=tags,
+        eligibility=eligibility,
+        findings=findings,
+        emphases=emphases,
+        missing=missing,
+        weekly_sessions=_sessions(rb, runner["phase"], emphases),
+        fired_rules=sorted({m.rule_id for m in matches}),
+    )
+
+
+def assess(
+    profile: Profile | dict,
+    *,
+    as_of: dt.date | str | None = None,
+    rulebase: RuleBase | str | None = None,
+    edition: int | None = None,
+    race_date: dt.date | str | None = None,
+    engine: str = "durable",
+) -> Report:
+    """Assess one runner against the Zegama profile.
+
+    ``profile`` is a :class:`Profile` or a plain dict with the same keys;
+    ``as_of`` defaults to today; ``rulebase`` is a loaded pack or a path to one.
+    Raises :class:`~assessment.profile.ProfileError` for an invalid profile and
+    :class:`AssessmentError` when the options do not make sense.
+    """
+    p = load_profile(profile)
+    rb = rulebase if isinstance(rulebase, RuleBase) else (load_rulebase(rulebase) if rulebase else default_rulebase())
+    day = _date(as_of) or dt.date.today()
+    ed = select_edition(rb, day, edition, _date(race_date))
+    facts = build_facts(rb, p, day, ed)
+    matches = run_engine(rb, facts) if engine == "durable" else run_reference(rb, facts)
+    return build_report(rb, p, day, ed, facts, matches)

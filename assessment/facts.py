@@ -1,0 +1,146 @@
+"""Turning a profile into the facts the rule engine sees.
+
+One ``runner`` fact carries the profile's scalar fields (durations in minutes),
+the derived facts and the runner's targets (``target_<param>``); one ``race``
+fact per race result carries that result's derived facts. ``None`` values are
+dropped, because durable-rules never matches them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable
+
+from . import derive
+from .profile import PROFILE_FIELDS, Profile
+
+#: Fields of the runner fact that the pack may test, beyond the profile fields.
+RUNNER_DERIVED = {
+    "vk_vam": ("m/h", "climbing speed over the vertical km"),
+    "vertical_w_per_kg": ("W/kg", "power against gravity over the vertical km"),
+    "aet_ant_gap_pct": ("%", "gap between aerobic and anaerobic threshold heart rates"),
+    "squat_relative": ("x body mass", "squat 1RM divided by body mass"),
+    "weekly_dplus_per_km": ("m/km", "weekly climbing per kilometre run"),
+    "weeks_to_race": ("weeks", "weeks from the assessment date to race day"),
+    "phase": (None, "training phase: base, build, race_specific or taper"),
+    "age_band": (None, "decade band of the age norms"),
+    "races_count": ("races", "race results in the history"),
+    "recent_races": ("races", "finished races in the two seasons before the edition"),
+    "recent_short_mountain_races": ("races", "recent finished short/medium mountain races"),
+    "zegama_like_background": (None, "cross-country, skimo, short mountain races or road + vertical"),
+    "road_only": (None, "only road or track running"),
+    "ultra_only": (None, "ultra-only background or race history"),
+    "ultra_only_history": (None, "every finished race is an ultra"),
+    **{f"bg_{b}": (None, f"background includes {b}") for b in (
+        "cross_country", "skimo", "road", "road_vertical", "short_mountain", "ultra_only", "track", "other")},
+}
+
+RACE_FIELDS = {
+    "idx": (None, "position of the race in the runner's history, from 1"),
+    "race": (None, "race name"),
+    "date": (None, "race date"),
+    "distance_km": ("km", "distance"),
+    "dplus_m": ("m", "climbing"),
+    "circuit": (None, "circuit"),
+    "position": (None, "finishing position"),
+    "finishers": (None, "number of finishers"),
+    "time": ("h:mm:ss", "finishing time"),
+    "winner_time": ("h:mm:ss", "winner's time"),
+    "status": (None, "finished, dnf or dns"),
+    "percentile": ("share of field", "position / finishers"),
+    "relative_to_winner": ("x winner", "time / winner time"),
+    "km_effort": ("km-effort", "km + D+/100 (ITRA)"),
+    "dplus_per_km": ("m/km", "climbing per kilometre"),
+    "season": (None, "season (year) of the race"),
+    "recent": (None, "one of the two seasons before the target edition"),
+    "recognised_circuit": (None, "Golden Trail, Skyrunner World Series or a national championship"),
+    "short_medium": (None, "a short or medium mountain race (km-effort band)"),
+    "steep": (None, "climbs at least as steeply as a skyrace"),
+    "ultra": (None, "an ultra (km-effort band)"),
+    "finished": (None, "status is finished"),
+    "after_as_of": (None, "dated after the assessment date: not yet run"),
+}
+
+
+def runner_fields() -> set[str]:
+    return set(PROFILE_FIELDS) | set(RUNNER_DERIVED)
+
+
+def race_facts(profile: Profile, edition_year: int, as_of: dt.date, constant: Callable[[str], Any]) -> list[dict]:
+    """One fact per race result, with its derived facts."""
+    out = []
+    short_max = constant("short_medium_max_km_effort")
+    short_min = constant("short_medium_min_km_effort")
+    ultra_min = constant("ultra_min_km_effort")
+    steep_min = constant("steep_min_dplus_per_km")
+    for i, r in enumerate(profile.races, start=1):
+        effort = derive.km_effort(r.distance_km, r.dplus_m)
+        slope = derive.dplus_per_km(r.dplus_m, r.distance_km)
+        season = derive.season(r.date)
+        fact = {
+            "kind": "race",
+            "idx": i,
+            "race": r.race,
+            "date": r.date.isoformat() if r.date else None,
+            "distance_km": r.distance_km,
+            "dplus_m": r.dplus_m,
+            "circuit": r.circuit,
+            "position": r.position,
+            "finishers": r.finishers,
+            "time": r.time,
+            "winner_time": r.winner_time,
+            "status": r.status,
+            "percentile": derive.percentile(r.position, r.finishers),
+            "relative_to_winner": derive.relative_to_winner(r.time, r.winner_time),
+            "km_effort": effort,
+            "dplus_per_km": slope,
+            "season": season,
+            "recent": derive.is_recent(season, edition_year),
+            "recognised_circuit": None if r.circuit is None else r.circuit in derive.RECOGNISED_CIRCUITS,
+            "short_medium": None if effort is None else short_min <= effort < short_max,
+            "steep": None if slope is None else slope >= steep_min,
+            "ultra": None if effort is None else effort >= ultra_min,
+            "finished": r.status == "finished",
+            "after_as_of": None if r.date is None else r.date > as_of,
+        }
+        if fact["after_as_of"]:
+            # A race that has not happened yet cannot count for anything.
+            fact["recent"] = False
+            fact["finished"] = False
+        out.append({k: v for k, v in fact.items() if v is not None})
+    return out
+
+
+def runner_fact(
+    profile: Profile,
+    races: list[dict],
+    weeks_to_race: float,
+    targets: dict[str, Any],
+) -> dict:
+    """The runner fact: profile scalars, derived facts and targets."""
+    data = profile.model_dump(exclude={"races"})
+    fact: dict[str, Any] = {"kind": "runner"}
+    fact.update({k: v for k, v in data.items() if k != "background"})
+    bg = list(profile.background)
+    for b in ("cross_country", "skimo", "road", "road_vertical", "short_mountain", "ultra_only", "track", "other"):
+        fact[f"bg_{b}"] = b in bg
+    finished = [r for r in races if r.get("finished")]
+    tags = derive.background_tags(bg, [r.get("km_effort") for r in finished], targets.get("_ultra_min", 115))
+    fact.update(tags)
+    fact.update(
+        vk_vam=derive.vam_from_vk(profile.vk_time),
+        vertical_w_per_kg=derive.vertical_watts_per_kg(profile.vk_time),
+        aet_ant_gap_pct=derive.aet_ant_gap_pct(profile.aet_hr, profile.threshold_hr),
+        squat_relative=derive.relative_squat(profile.squat_1rm_kg, profile.body_mass_kg),
+        weekly_dplus_per_km=derive.dplus_per_km(profile.weekly_dplus_m, profile.weekly_km),
+        weeks_to_race=weeks_to_race,
+        phase=derive.training_phase(weeks_to_race),
+        age_band=derive.age_band(profile.age),
+        races_count=len(profile.races),
+        recent_races=sum(1 for r in finished if r.get("recent")),
+        recent_short_mountain_races=sum(1 for r in finished if r.get("recent") and r.get("short_medium")),
+    )
+    for name, value in targets.items():
+        if not name.startswith("_"):
+            fact[f"target_{name}"] = value
+    return {k: v for k, v in fact.items() if v is not None}

@@ -1,0 +1,260 @@
+"""The runner profile: what we know about one runner.
+
+Field names are a public contract: CSV headers, questionnaire fields and the
+JSON API all use them. Every field but ``runner_id`` is optional, and a missing
+value means *unknown*: the rules report it, they never treat it as a pass.
+Durations are stored in minutes, rounded to the second, and written back as
+``h:mm:ss``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .units import format_duration, parse_bool, parse_decimal, parse_duration
+
+
+class Sex(str, Enum):
+    F = "F"
+    M = "M"
+    X = "X"
+
+
+class Goal(str, Enum):
+    finish = "finish"
+    compete = "compete"
+    podium = "podium"
+
+
+class Background(str, Enum):
+    cross_country = "cross_country"
+    skimo = "skimo"
+    road = "road"
+    road_vertical = "road_vertical"
+    short_mountain = "short_mountain"
+    ultra_only = "ultra_only"
+    track = "track"
+    other = "other"
+
+
+class Circuit(str, Enum):
+    golden_trail_series = "golden_trail_series"
+    skyrunner_world_series = "skyrunner_world_series"
+    national_championship = "national_championship"
+    other = "other"
+
+
+class RaceStatus(str, Enum):
+    finished = "finished"
+    dnf = "dnf"
+    dns = "dns"
+
+
+def _minutes(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    return round(parse_duration(value) * 60) / 60
+
+
+def _number(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return parse_decimal(value)
+    return value
+
+
+def _yes_no(value: Any) -> Any:
+    if value is None or value == "":
+        return None
+    return parse_bool(value)
+
+
+def _blank_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+Minutes = Annotated[
+    float,
+    BeforeValidator(_minutes),
+    PlainSerializer(format_duration, return_type=str, when_used="json-unless-none"),
+]
+Num = Annotated[float, BeforeValidator(_number)]
+Int = Annotated[int, BeforeValidator(_number)]
+YesNo = Annotated[bool, BeforeValidator(_yes_no)]
+
+
+def _opt(ge: float | None = None, le: float | None = None, *, unit: str | None = None, doc: str = ""):
+    extra = {"unit": unit} if unit else None
+    return Field(default=None, ge=ge, le=le, description=doc, json_schema_extra=extra)
+
+
+class RaceResult(BaseModel):
+    """One race result from the runner's history."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=True)
+
+    race: Annotated[str | None, BeforeValidator(_blank_none)] = Field(default=None, max_length=200)
+    date: dt.date | None = None
+    distance_km: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(0.5, 400, unit="km")
+    dplus_m: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(0, 30000, unit="m")
+    circuit: Annotated[Circuit | None, BeforeValidator(_blank_none)] = None
+    position: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(1, 100000)
+    finishers: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(1, 100000)
+    time: Annotated[Minutes | None, BeforeValidator(_blank_none)] = _opt(1, 60 * 24 * 7, unit="h:mm:ss")
+    winner_time: Annotated[Minutes | None, BeforeValidator(_blank_none)] = _opt(1, 60 * 24 * 7, unit="h:mm:ss")
+    status: Annotated[RaceStatus, BeforeValidator(lambda v: v or "finished")] = "finished"  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "RaceResult":
+        if self.position is not None and self.finishers is not None and self.position > self.finishers:
+            raise ValueError(
+                f"position ({self.position}) cannot be greater than finishers ({self.finishers})"
+            )
+        if self.time is not None and self.winner_time is not None and self.time < self.winner_time - 1e-9:
+            raise ValueError(
+                f"time ({format_duration(self.time)}) cannot be faster than winner_time "
+                f"({format_duration(self.winner_time)})"
+            )
+        if self.status != RaceStatus.finished.value and self.position is not None:
+            raise ValueError(f"a race with status {self.status} cannot have a finishing position")
+        return self
+
+
+def _background_list(value: Any) -> Any:
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        parts = [p.strip().lower() for p in value.replace("|", ";").replace(",", ";").split(";")]
+        return [p for p in parts if p]
+    return value
+
+
+class Profile(BaseModel):
+    """A runner's profile: background, benchmark tests, training habits and races."""
+
+    model_config = ConfigDict(extra="forbid", use_enum_values=True, validate_assignment=False)
+
+    runner_id: str = Field(min_length=1, max_length=100)
+    name: Annotated[str | None, BeforeValidator(_blank_none)] = Field(default=None, max_length=200)
+    sex: Annotated[Sex | None, BeforeValidator(lambda v: None if v in ("", None) else str(v).strip().upper())] = None
+    age: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(10, 100, unit="years")
+    body_mass_kg: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(30, 160, unit="kg")
+    goal: Annotated[Goal, BeforeValidator(lambda v: "compete" if v in ("", None) else str(v).strip().lower())] = "compete"  # type: ignore[assignment]
+    background: Annotated[list[Background], BeforeValidator(_background_list)] = Field(default_factory=list)
+
+    vk_time: Annotated[Minutes | None, BeforeValidator(_blank_none)] = _opt(
+        25, 240, unit="h:mm:ss", doc="Vertical-km time: about 1,000 m D+ in under 5 km"
+    )
+    uphill_test_vam: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(
+        200, 2300, unit="m/h", doc="Vertical metres per hour held over a 20-30 min steep uphill test"
+    )
+    flat_10k_time: Annotated[Minutes | None, BeforeValidator(_blank_none)] = _opt(25, 150, unit="h:mm:ss")
+    max_hr: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(120, 230, unit="bpm")
+    threshold_hr: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(100, 225, unit="bpm")
+    aet_hr: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(80, 215, unit="bpm")
+    squat_1rm_kg: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(0, 350, unit="kg")
+    single_leg_calf_raises: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(0, 250, unit="reps")
+    cmj_cm: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(5, 90, unit="cm")
+    downhill_confidence: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(1, 5, unit="1-5")
+
+    weekly_km: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(0, 400, unit="km")
+    weekly_dplus_m: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(0, 25000, unit="m")
+    strength_sessions_per_week: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(0, 14, unit="/week")
+    uphill_sessions_per_week: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(0, 14, unit="/week")
+    downhill_sessions_per_week: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(0, 14, unit="/week")
+    longest_climb_m: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(0, 5000, unit="m")
+    uses_poles: Annotated[YesNo | None, BeforeValidator(_blank_none)] = None
+
+    crowd_composure: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(1, 5, unit="1-5")
+    pacing_discipline: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(1, 5, unit="1-5")
+    bad_weather_comfort: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(1, 5, unit="1-5")
+
+    national_selection: Annotated[YesNo | None, BeforeValidator(_blank_none)] = None
+    elite_invite: Annotated[YesNo | None, BeforeValidator(_blank_none)] = None
+    sponsor_entry: Annotated[YesNo | None, BeforeValidator(_blank_none)] = None
+    zegama_finishes: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(0, 30)
+    itra_index: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(0, 1000)
+    utmb_index: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(0, 1000)
+
+    races: list[RaceResult] = Field(default_factory=list)
+
+    @field_validator("runner_id", mode="before")
+    @classmethod
+    def _strip_id(cls, v: Any) -> Any:
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            v = str(v)
+        if isinstance(v, str):
+            v = v.strip()
+        return v
+
+    @model_validator(mode="after")
+    def _heart_rates(self) -> "Profile":
+        pairs = [("aet_hr", "threshold_hr"), ("threshold_hr", "max_hr"), ("aet_hr", "max_hr")]
+        for low, high in pairs:
+            a, b = getattr(self, low), getattr(self, high)
+            if a is not None and b is not None and a >= b:
+                raise ValueError(f"{low} ({a}) must be below {high} ({b})")
+        return self
+
+
+#: Fields in the order of the public contract (CSV header order).
+PROFILE_FIELDS: tuple[str, ...] = tuple(n for n in Profile.model_fields if n != "races")
+RACE_FIELDS: tuple[str, ...] = tuple(RaceResult.model_fields)
+DURATION_FIELDS = frozenset({"vk_time", "flat_10k_time", "time", "winner_time"})
+
+
+def field_unit(name: str) -> str | None:
+    """The unit of a profile or race field, from the model itself."""
+    for model in (Profile, RaceResult):
+        info = model.model_fields.get(name)
+        if info is not None and isinstance(info.json_schema_extra, dict):
+            return info.json_schema_extra.get("unit")  # type: ignore[return-value]
+    return None
+
+
+class ProfileError(ValueError):
+    """A profile failed validation; ``problems`` lists (field, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{f}: {m}" if f else m for f, m in problems))
+
+
+def describe_validation_error(exc: ValidationError) -> list[tuple[str, str]]:
+    """Turn a pydantic error into (field, message) pairs a person can read."""
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) if err["loc"] else ""
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        out.append((loc, msg))
+    return out
+
+
+def load_profile(data: Any) -> Profile:
+    """Validate a dict (or a Profile) into a Profile, raising ProfileError."""
+    if isinstance(data, Profile):
+        return data
+    if not isinstance(data, dict):
+        raise ProfileError([("", f"a profile must be a mapping of fields, got {type(data).__name__}")])
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError(describe_validation_error(exc)) from None

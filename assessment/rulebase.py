@@ -1,0 +1,632 @@
+"""Loading and checking a rule pack: rules, parameters (targets), race data, scoring.
+
+A pack is a folder::
+
+    pack.yaml          name, version, what it extends
+    sources.yaml       every reference the pack cites, by key
+    parameters.yaml    targets by goal/sex/age band, each with unit, derivation, sources
+    race.yaml          course and per-edition entry facts
+    scoring.yaml       pillar order, phase weights, weekly session mix
+    rules/*.yaml       the rules, each with examples that must and must not fire it
+
+Files are parsed with ``yaml.safe_load`` and validated; nothing in them is ever
+executed. Every problem is reported with its file and rule id, all at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from . import conditions as C
+from .facts import RACE_FIELDS, RUNNER_DERIVED, runner_fields
+from .profile import DURATION_FIELDS, field_unit
+from .units import format_duration, parse_duration
+
+PILLARS = ("uphill_power", "downhill_technique", "strength", "race_specificity", "mental_tactical")
+RULE_PILLARS = PILLARS + ("eligibility", "profile")
+DIMENSIONS = ("goal", "sex", "age_band")
+BUILTIN_PACKS = {"zegama"}
+
+
+class RuleFileError(ValueError):
+    """One or more problems in a rule pack; ``problems`` lists (file, rule_id, message)."""
+
+    def __init__(self, problems: list[tuple[str, str | None, str]]):
+        self.problems = problems
+        lines = [f"{f}: {rid + ': ' if rid else ''}{msg}" for f, rid, msg in problems]
+        super().__init__("invalid rule pack:\n  " + "\n  ".join(lines))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    title: str
+    url: str
+    accessed: str | None = None
+
+
+class Parameter(_Strict):
+    description: str
+    unit: str
+    by: list[Literal["goal", "sex", "age_band"]] = Field(default_factory=list)
+    value: Any = None
+    values: dict[str, Any] | None = None
+    better: Literal["lower", "higher"] | None = None
+    derivation: str | None = None
+    confidence: str | None = None
+    sources: list[str] = Field(min_length=1)
+
+
+class GapSpec(_Strict):
+    """Severity from the distance to a target: 0 at the target, 1 at ``full_at`` relative gap."""
+
+    field: str
+    target: str
+    better: Literal["lower", "higher"]
+    full_at: float = Field(gt=0, le=10)
+
+
+class Asserts(_Strict):
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    copy_fields: list[str] = Field(default_factory=list, alias="copy")
+
+
+class Example(_Strict):
+    profile: dict[str, Any]
+    as_of: dt.date | None = None
+    note: str | None = None
+
+
+class Examples(_Strict):
+    fires: list[Example] = Field(min_length=1)
+    does_not_fire: list[Example] = Field(min_length=1)
+
+
+class Rule(_Strict):
+    id: str = Field(pattern=r"^[A-Z]{2,4}[0-9]{3}$")
+    title: str
+    pillar: Literal[RULE_PILLARS]  # type: ignore[valid-type]
+    kind: Literal["gap", "missing", "eligibility", "info"]
+    fact: str = "runner"
+    priority: int = Field(default=5, ge=0, le=100)
+    when: Any
+    outcome: Literal["qualifies", "at_risk", "blocks", "route", "misaligned"] | None = None
+    gap: GapSpec | None = None
+    severity: float | None = Field(default=None, ge=0, le=1)
+    weight: float = Field(default=1.0, ge=0, le=5)
+    asserts: Asserts | None = None
+    message: str
+    rationale: str
+    prescription: str | None = None
+    test: str | None = None
+    sources: list[str] = Field(min_length=1)
+    examples: Examples
+    since: str | None = None
+
+    @field_validator("title", "message", "rationale")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty")
+        return v.strip()
+
+
+@dataclass
+class CompiledRule:
+    rule: Rule
+    cond: C.Cond
+    file: str
+    fields: list[str]
+    params: list[str]
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+
+@dataclass
+class RuleBase:
+    """A loaded, checked pack: what ``assess`` needs."""
+
+    name: str
+    version: str
+    title: str
+    root: Path
+    sources: dict[str, Source]
+    parameters: dict[str, Parameter]
+    race: dict[str, Any]
+    scoring: dict[str, Any]
+    rules: dict[str, CompiledRule]
+    layers: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ params
+    def constant(self, name: str) -> Any:
+        p = self.parameters[name]
+        if p.by:
+            raise KeyError(f"parameter {name} depends on {p.by}; it is not a constant")
+        return _param_value(p, p.value)
+
+    def target(self, name: str, dims: dict[str, Any]) -> Any:
+        """Resolve a parameter for a runner: goal, sex (F/M, else default), age band."""
+        p = self.parameters[name]
+        if not p.by:
+            return _param_value(p, p.value)
+        node: Any = p.values
+        for dim in p.by:
+            key = dims.get(dim)
+            if isinstance(node, dict) and key in node:
+                node = node[key]
+            elif isinstance(node, dict) and "default" in node:
+                node = node["default"]
+            else:
+                return None
+        return _param_value(p, node)
+
+    def targets_for(self, dims: dict[str, Any]) -> dict[str, Any]:
+        return {n: self.target(n, dims) for n in self.parameters}
+
+    def format_param(self, name: str, value: Any) -> str:
+        p = self.parameters[name]
+        if value is None:
+            return "unknown"
+        if p.unit == "duration":
+            return format_duration(value)
+        if p.unit == "1-5":
+            return _fmt_number(value)
+        if p.unit in ("%", "/week"):
+            return f"{_fmt_number(value)}{p.unit}"
+        return f"{_fmt_number(value)} {p.unit}".strip()
+
+    def param_sources(self, name: str) -> list[Source]:
+        return [self.sources[s] for s in self.parameters[name].sources]
+
+    # ------------------------------------------------------------------ identity
+    @property
+    def digest(self) -> str:
+        """A hash of everything that changes results: rules, parameters, race data and scoring."""
+        blob = json.dumps(
+            {
+                "rules": {k: v.rule.model_dump(mode="json") for k, v in sorted(self.rules.items())},
+                "parameters": {k: v.model_dump(mode="json") for k, v in sorted(self.parameters.items())},
+                "race": self.race,
+                "scoring": self.scoring,
+            },
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def operand_json(self, fact_kind: str):
+        """Render operands for durable-rules: constants inline, per-runner targets as field refs."""
+
+        def render(operand: Any) -> Any:
+            if isinstance(operand, C.Lit):
+                return operand.value
+            if isinstance(operand, C.Ref):
+                return {"$m": operand.field}
+            p = self.parameters[operand.name]
+            if p.by:
+                return {"$m": f"target_{operand.name}"}
+            return self.constant(operand.name)
+
+        return render
+
+    def param_lookup(self, name: str, fact: dict) -> Any:
+        """Param values as the plain-Python evaluator sees them (same as the compiled form)."""
+        p = self.parameters[name]
+        if p.by:
+            return fact.get(f"target_{name}")
+        return self.constant(name)
+
+
+def _fmt_number(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    return str(value)
+
+
+def _param_value(p: Parameter, raw: Any) -> Any:
+    if raw is None:
+        return None
+    if p.unit == "duration":
+        return round(parse_duration(raw) * 60) / 60
+    return raw
+
+
+# =========================================================================== loading
+
+def builtin_root() -> Path:
+    """Where the packaged data lives: inside the wheel, or at the top of a checkout."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "_data"
+    if (packaged / "rules").is_dir():
+        return packaged
+    return here.parent
+
+
+def resolve_pack_path(ref: str | Path | None) -> Path:
+    if ref is None or str(ref) in BUILTIN_PACKS:
+        return builtin_root() / "rules" / (str(ref) if ref else "zegama")
+    return Path(ref)
+
+
+def _read_yaml(path: Path, problems: list, rel: str) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError:
+        problems.append((rel, None, "file not found"))
+    except yaml.YAMLError as exc:
+        problems.append((rel, None, f"not valid YAML: {exc}".replace("\n", " ")))
+    return None
+
+
+def _pyd_problems(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+        out.append(f"{loc}: {msg}" if loc else msg)
+    return out
+
+
+class _Layer:
+    """One pack folder's raw content."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.meta: dict = {}
+        self.sources: dict = {}
+        self.parameters: dict = {}
+        self.race: dict | None = None
+        self.scoring: dict | None = None
+        self.rule_docs: list[tuple[str, Any]] = []
+
+
+def _read_layer(root: Path, problems: list) -> _Layer:
+    layer = _Layer(root)
+    name = root.name
+    if not root.is_dir():
+        problems.append((str(root), None, "rule pack folder not found"))
+        return layer
+    meta = _read_yaml(root / "pack.yaml", problems, f"{name}/pack.yaml") or {}
+    if not isinstance(meta, dict):
+        problems.append((f"{name}/pack.yaml", None, "expected a mapping"))
+        meta = {}
+    unknown = set(meta) - {"name", "version", "title", "description", "extends"}
+    for key in sorted(unknown):
+        problems.append((f"{name}/pack.yaml", None, f"{key}: unknown field"))
+    layer.meta = meta
+    for fname, attr in (("sources.yaml", "sources"), ("parameters.yaml", "parameters")):
+        path = root / fname
+        if path.exists():
+            doc = _read_yaml(path, problems, f"{name}/{fname}") or {}
+            if not isinstance(doc, dict):
+                problems.append((f"{name}/{fname}", None, "expected a mapping"))
+                doc = {}
+            body = doc.get(attr, {}) if attr in doc else doc
+            extra = set(doc) - {attr} if attr in doc else set()
+            for key in sorted(extra):
+                problems.append((f"{name}/{fname}", None, f"{key}: unknown top-level key"))
+            setattr(layer, attr, body or {})
+    if (root / "race.yaml").exists():
+        layer.race = _read_yaml(root / "race.yaml", problems, f"{name}/race.yaml") or {}
+    if (root / "scoring.yaml").exists():
+        layer.scoring = _read_yaml(root / "scoring.yaml", problems, f"{name}/scoring.yaml") or {}
+    rules_dir = root / "rules"
+    if rules_dir.is_dir():
+        for path in sorted(rules_dir.glob("*.yaml")):
+            rel = f"{name}/rules/{path.name}"
+            doc = _read_yaml(path, problems, rel)
+            if doc is None:
+                continue
+            if not isinstance(doc, dict) or set(doc) - {"rules"} or not isinstance(doc.get("rules"), list):
+                problems.append((rel, None, "a rule file is a mapping with one key, 'rules', holding a list"))
+                continue
+            for item in doc["rules"]:
+                layer.rule_docs.append((rel, item))
+    return layer
+
+
+def load_rulebase(path: str | Path | None = None) -> RuleBase:
+    """Load and check a rule pack (default: the built-in Zegama pack).
+
+    A pack may say ``extends: zegama`` (or a path) in its ``pack.yaml``: it then
+    starts from that pack and can add rules, replace rules by id, override
+    parameter values and add sources, without copying the rest.
+    """
+    problems: list[tuple[str, str | None, str]] = []
+    layers: list[_Layer] = []
+    root = resolve_pack_path(path)
+    seen: set[Path] = set()
+    while True:
+        layer = _read_layer(root, problems)
+        layers.insert(0, layer)
+        seen.add(root.resolve())
+        parent = layer.meta.get("extends")
+        if not parent:
+            break
+        parent_root = resolve_pack_path(parent) if str(parent) in BUILTIN_PACKS else (root / str(parent)).resolve()
+        if parent_root.resolve() in seen:
+            problems.append((f"{root.name}/pack.yaml", None, f"extends: cycle through {parent}"))
+            break
+        root = parent_root
+    if problems:
+        raise RuleFileError(problems)
+
+    top = layers[-1]
+    sources_raw: dict = {}
+    params_raw: dict = {}
+    race: dict = {}
+    scoring: dict = {}
+    rule_items: dict[str, tuple[str, Any]] = {}
+    for layer in layers:
+        ln = layer.root.name
+        for key, val in (layer.sources or {}).items():
+            sources_raw[key] = (f"{ln}/sources.yaml", val)
+        if layer.race:
+            for key, val in (layer.race.get("sources") or {}).items():
+                sources_raw[key] = (f"{ln}/race.yaml", val)
+            race = _merge(race, layer.race)
+        if layer.scoring:
+            scoring = _merge(scoring, layer.scoring)
+        for key, val in (layer.parameters or {}).items():
+            if key in params_raw and isinstance(val, dict) and isinstance(params_raw[key][1], dict):
+                # an override keeps the base's description, unit and sources unless it restates them
+                val = {**params_raw[key][1], **val}
+                if "values" in val and "value" in params_raw[key][1] and "value" not in layer.parameters[key]:
+                    val.pop("value", None)
+            params_raw[key] = (f"{ln}/parameters.yaml", val)
+        in_layer: set[str] = set()
+        for rel, item in layer.rule_docs:
+            rid = item.get("id") if isinstance(item, dict) else None
+            if isinstance(rid, str):
+                if rid in in_layer:
+                    problems.append((rel, rid, "duplicate rule id"))
+                    continue
+                in_layer.add(rid)
+                rule_items[rid] = (rel, item)
+            else:
+                rule_items[f"__noid_{len(rule_items)}"] = (rel, item)
+
+    sources: dict[str, Source] = {}
+    for key, (rel, val) in sources_raw.items():
+        try:
+            sources[key] = Source.model_validate(val)
+        except ValidationError as exc:
+            problems.extend((rel, None, f"source {key}: {m}") for m in _pyd_problems(exc))
+    parameters: dict[str, Parameter] = {}
+    for key, (rel, val) in params_raw.items():
+        try:
+            p = Parameter.model_validate(val)
+        except ValidationError as exc:
+            problems.extend((rel, None, f"parameter {key}: {m}") for m in _pyd_problems(exc))
+            continue
+        problems.extend((rel, None, f"parameter {key}: {m}") for m in _check_parameter(key, p, sources))
+        parameters[key] = p
+
+    rb = RuleBase(
+        name=str(top.meta.get("name", top.root.name)),
+        version=str(top.meta.get("version", "0")),
+        title=str(top.meta.get("title", "")),
+        root=top.root,
+        sources=sources,
+        parameters=parameters,
+        race=race,
+        scoring=scoring,
+        rules={},
+        layers=[str(l.root) for l in layers],
+    )
+    # Kinds of fact that rules assert (forward chaining), read before any rule
+    # is checked so that a consumer may sit in an earlier file than its producer.
+    derived_kinds: dict[str, list[str]] = {}
+    for rel, item in rule_items.values():
+        spec = item.get("asserts") if isinstance(item, dict) else None
+        if isinstance(spec, dict) and isinstance(spec.get("kind"), str):
+            copied = spec.get("copy") if isinstance(spec.get("copy"), list) else []
+            derived_kinds.setdefault(spec["kind"], []).extend(str(c) for c in copied)
+    for key, (rel, item) in rule_items.items():
+        compiled = _check_rule(rb, rel, item, problems, derived_kinds)
+        if compiled is not None:
+            rb.rules[compiled.id] = compiled
+    _check_chaining(rb, problems)
+    _check_scoring(rb, problems)
+    if problems:
+        raise RuleFileError(problems)
+    return rb
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _check_parameter(key: str, p: Parameter, sources: dict) -> list[str]:
+    out = [f"unknown source {s!r}" for s in p.sources if s not in sources]
+    if p.by:
+        if p.values is None or p.value is not None:
+            out.append("a parameter with 'by' needs 'values' (nested by " + ", ".join(p.by) + ") and no 'value'")
+            return out
+        leaves: list[Any] = []
+
+        def collect(node: Any, depth: int) -> None:
+            if depth == len(p.by):
+                leaves.append(node)
+            elif not isinstance(node, dict):
+                out.append(f"values: expected a mapping by {p.by[depth]} at depth {depth + 1}")
+            else:
+                for v in node.values():
+                    collect(v, depth + 1)
+
+        collect(p.values, 0)
+    else:
+        if p.values is not None or p.value is None:
+            out.append("a parameter without 'by' needs a single 'value'")
+            return out
+        leaves = [p.value]
+    for leaf in leaves:
+        try:
+            v = _param_value(p, leaf)
+        except ValueError as exc:
+            out.append(f"value {leaf!r}: {exc}")
+            continue
+        if not isinstance(v, (int, float)) or isinstance(v, bool):
+            out.append(f"value {leaf!r} is not a number")
+    return out
+
+
+def _fact_fields(rb: RuleBase, kind: str) -> set[str] | None:
+    if kind == "runner":
+        return runner_fields() | {f"target_{n}" for n in rb.parameters}
+    if kind == "race":
+        return set(RACE_FIELDS)
+    return None
+
+
+def _check_rule(
+    rb: RuleBase, rel: str, item: Any, problems: list, derived_kinds: dict[str, list[str]]
+) -> CompiledRule | None:
+    rid = item.get("id") if isinstance(item, dict) else None
+    if not isinstance(item, dict):
+        problems.append((rel, None, "each rule must be a mapping"))
+        return None
+    try:
+        rule = Rule.model_validate(item)
+    except ValidationError as exc:
+        problems.extend((rel, rid if isinstance(rid, str) else None, m) for m in _pyd_problems(exc))
+        return None
+    errors: list[str] = []
+    try:
+        cond = C.parse(rule.when)
+    except C.ConditionError as exc:
+        problems.append((rel, rule.id, str(exc)))
+        return None
+    allowed = _fact_fields(rb, rule.fact)
+    if allowed is None:
+        if rule.fact not in derived_kinds:
+            errors.append(f"fact: unknown fact kind {rule.fact!r} (runner, race, or a kind another rule asserts)")
+            allowed = set()
+        else:
+            allowed = set(derived_kinds[rule.fact]) | {"source_rule"}
+    fields = C.fields_read(cond)
+    for f in fields:
+        if f not in allowed:
+            errors.append(f"when: unknown field {f!r} for a {rule.fact} fact")
+    params = C.params_used(cond)
+    for name in params:
+        if name not in rb.parameters:
+            errors.append(f"when: unresolved parameter {name!r}")
+        elif rb.parameters[name].by and rule.fact != "runner":
+            errors.append(f"when: parameter {name!r} depends on {rb.parameters[name].by}, so only runner facts may use it")
+    for lit in C.literals(cond):
+        if isinstance(lit, (int, float)) and not isinstance(lit, bool) and lit not in (0, 1):
+            errors.append(f"when: number {lit!r} has no source; put it in parameters.yaml with its source and use {{param: NAME}}")
+    for s in rule.sources:
+        if s not in rb.sources:
+            errors.append(f"sources: unknown source {s!r}")
+    if rule.kind == "eligibility" and rule.outcome is None:
+        errors.append("outcome: an eligibility rule needs an outcome (qualifies, at_risk, blocks, route, misaligned)")
+    if rule.kind == "missing" and not rule.test:
+        errors.append("test: a 'missing' rule must say how to take the test")
+    if rule.gap is not None:
+        if rule.gap.target not in rb.parameters:
+            errors.append(f"gap.target: unresolved parameter {rule.gap.target!r}")
+        if rule.gap.field not in allowed:
+            errors.append(f"gap.field: unknown field {rule.gap.field!r}")
+        if rule.gap.field not in fields:
+            fields.append(rule.gap.field)
+        if rule.gap.target not in params:
+            params.append(rule.gap.target)
+    if rule.asserts is not None:
+        if rule.asserts.kind in ("runner", "race"):
+            errors.append("asserts.kind: 'runner' and 'race' are reserved")
+        for f in rule.asserts.copy_fields:
+            if f not in allowed:
+                errors.append(f"asserts.copy: unknown field {f!r}")
+    placeholders = _placeholders(rule.message, errors)
+    known = allowed | {"target", "value"} | {f"target_{p}" for p in params}
+    for ph in placeholders:
+        if ph not in known:
+            errors.append(f"message: unknown placeholder {{{ph}}}")
+    if errors:
+        problems.extend((rel, rule.id, e) for e in errors)
+        return None
+    return CompiledRule(rule=rule, cond=cond, file=rel, fields=fields, params=params)
+
+
+def _placeholders(message: str, errors: list[str]) -> list[str]:
+    out = []
+    try:
+        for _, name, spec, conv in string.Formatter().parse(message):
+            if name is None:
+                continue
+            if not name.isidentifier() or conv or spec:
+                errors.append(f"message: placeholder {{{name}}} must be a plain field name")
+                continue
+            out.append(name)
+    except ValueError as exc:
+        errors.append(f"message: {exc}")
+    return out
+
+
+def _check_chaining(rb: RuleBase, problems: list) -> None:
+    produced = {r.rule.asserts.kind for r in rb.rules.values() if r.rule.asserts}
+    for r in rb.rules.values():
+        if r.rule.fact not in ("runner", "race") and r.rule.fact not in produced:
+            problems.append((r.file, r.id, f"fact: no rule asserts {r.rule.fact!r} facts"))
+
+
+def _check_scoring(rb: RuleBase, problems: list) -> None:
+    sc = rb.scoring
+    where = f"{Path(rb.layers[0]).name}/scoring.yaml" if rb.layers else "scoring.yaml"
+    weights = sc.get("phase_weights")
+    if not isinstance(weights, dict):
+        problems.append((where, None, "phase_weights: missing"))
+        return
+    for phase in ("base", "build", "race_specific", "taper"):
+        row = weights.get(phase)
+        if not isinstance(row, dict) or set(row) != set(PILLARS):
+            problems.append((where, None, f"phase_weights.{phase}: needs a weight for each of {', '.join(PILLARS)}"))
+    if not isinstance(sc.get("unknown_severity"), (int, float)):
+        problems.append((where, None, "unknown_severity: missing"))
+    if not isinstance(sc.get("session_mix"), dict):
+        problems.append((where, None, "session_mix: missing"))
+
+
+def value_unit(name: str) -> str | None:
+    """Unit of a fact field (profile, derived or race)."""
+    if name in DURATION_FIELDS:
+        return "h:mm:ss"
+    if name in RUNNER_DERIVED:
+        return RUNNER_DERIVED[name][0]
+    if name in RACE_FIELDS:
+        return RACE_FIELDS[name][0]
+    return field_unit(name)
+
+
+def format_value(name: str, value: Any) -> str:
+    if value is None:
+        return "unknown"
+    if name in DURATION_FIELDS:
+        return format_duration(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if name == "percentile" and isinstance(value, (int, float)):
+        return f"top {value * 100:.0f}%"
+    return _fmt_number(value)
