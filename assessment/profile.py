@@ -239,11 +239,22 @@ def describe_validation_error(exc: ValidationError) -> list[tuple[str, str]]:
     out = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) if err["loc"] else ""
+        field = str(err["loc"][-1]) if err["loc"] else ""
         msg = err["msg"]
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, "):]
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
+        bounds = {"greater_than_equal": ("ge", "at least"), "less_than_equal": ("le", "at most")}
+        if err["type"] in bounds:
+            key, words = bounds[err["type"]]
+            limit = err.get("ctx", {}).get(key)
+            unit = field_unit(field)
+            shown = format_duration(limit) if field in DURATION_FIELDS else f"{limit:g}" if isinstance(limit, (int, float)) else limit
+            value = err.get("input")
+            value = format_duration(value) if field in DURATION_FIELDS and isinstance(value, (int, float)) else value
+            unit_txt = f" {unit}" if unit and field not in DURATION_FIELDS else ""
+            msg = f"{value} is not physically plausible: it must be {words} {shown}{unit_txt}"
         out.append((loc, msg))
     return out
 

@@ -1,0 +1,54 @@
+"""zegama-assess: how far a runner is from what Zegama-Aizkorri demands.
+
+The public API, importable with no side effects (no engine threads, no files)::
+
+    from assessment import assess, load_rulebase, Profile, Report
+    report = assess({"runner_id": "ane", "vk_time": "48:30"}, as_of="2026-12-01")
+    print(report.model_dump_json())
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "assess",
+    "load_rulebase",
+    "load_profile",
+    "Profile",
+    "RaceResult",
+    "Report",
+    "RuleBase",
+    "ProfileError",
+    "RuleFileError",
+    "AssessmentError",
+]
+
+_WHERE = {
+    "assess": "assessment.assess",
+    "AssessmentError": "assessment.assess",
+    "load_rulebase": "assessment.rulebase",
+    "RuleBase": "assessment.rulebase",
+    "RuleFileError": "assessment.rulebase",
+    "load_profile": "assessment.profile",
+    "Profile": "assessment.profile",
+    "RaceResult": "assessment.profile",
+    "ProfileError": "assessment.profile",
+    "Report": "assessment.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: `import assessment` stays cheap for the CLI's --help.
+    if name in _WHERE:
+        import importlib
+
+        return getattr(importlib.import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'assessment' has no attribute {name!r}")
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .assess import AssessmentError, assess
+    from .profile import Profile, ProfileError, RaceResult, load_profile
+    from .report import Report
+    from .rulebase import RuleBase, RuleFileError, load_rulebase

@@ -1,0 +1,172 @@
+"""Reports as text: an 80-column table for the terminal, and markdown."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+from tabulate import tabulate
+
+from .report import Report
+
+PILLAR_NAMES = {
+    "uphill_power": "Steep uphill power",
+    "downhill_technique": "Technical downhill",
+    "strength": "Strength",
+    "race_specificity": "Race-pace specificity",
+    "mental_tactical": "Mental / tactical",
+}
+PHASE_NAMES = {"base": "base", "build": "build", "race_specific": "race-specific", "taper": "taper"}
+STATUS_NAMES = {"eligible": "ELIGIBLE", "at_risk": "AT RISK", "not_eligible": "NOT ELIGIBLE"}
+
+
+def _wrap(text: str, width: int, indent: str = "  ") -> str:
+    # A bullet ("  - ") starts the first line only; following lines align under the text.
+    rest = " " * len(indent) if indent.strip() else indent
+    return textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=rest)
+
+
+def _edition_line(r: Report) -> str:
+    ed = r.edition
+    flag = " (estimated date)" if ed.estimated else " (date set by you)" if ed.overridden else ""
+    return (
+        f"Zegama-Aizkorri {ed.year}: {ed.race_date}{flag}, {r.weeks_to_race:g} weeks away, "
+        f"{PHASE_NAMES[r.phase]} phase"
+    )
+
+
+def to_json(r: Report) -> str:
+    return r.model_dump_json(indent=2)
+
+
+def to_table(r: Report, width: int = 80) -> str:
+    """Plain text for an 80-column terminal."""
+    out: list[str] = []
+    who = f"{r.name} ({r.runner_id})" if r.name else r.runner_id
+    out.append(f"Zegama gap report: {who}")
+    out.append("=" * min(width, len(out[0])))
+    out.append(_wrap(_edition_line(r), width, ""))
+    out.append(f"Goal: {r.goal}   Profile fit: {r.fit_score}/100   As of: {r.as_of}")
+    if r.targets_note:
+        out.append(_wrap(r.targets_note, width, ""))
+    out.append("")
+    e = r.eligibility
+    out.append(f"Entry profile: {STATUS_NAMES[e.status]}")
+    out.append(_wrap(e.summary, width))
+    for reason in e.reasons:
+        out.append(_wrap(f"[{reason.rule_id}] {reason.message}", width, "  - "))
+    out.append(_wrap(e.lottery.note, width))
+    for step in e.next_steps:
+        out.append(_wrap(step, width, "  > "))
+    out.append("")
+    out.append("Training emphases (ranked)")
+    rows = []
+    for em in r.emphases:
+        rules = ", ".join(p.rule_id for p in em.breakdown) or "-"
+        rows.append([em.rank, PILLAR_NAMES[em.pillar], f"{em.score:.0f}", textwrap.shorten(rules, 30, placeholder="...")])
+    out.append(tabulate(rows, headers=["#", "Pillar", "Score", "Findings"], tablefmt="simple"))
+    out.append("")
+    gaps = [f for f in r.findings if f.kind == "gap"]
+    if gaps:
+        out.append("Gaps")
+        for f in sorted(gaps, key=lambda f: (-f.severity, f.rule_id)):
+            out.append(_wrap(f"[{f.rule_id}] {f.severity_label}: {f.message}", width, "  - "))
+            if f.prescription:
+                out.append(_wrap(f"Train: {f.prescription}", width, "      "))
+        out.append("")
+    infos = [f for f in r.findings if f.kind == "info"]
+    if infos:
+        out.append("Notes")
+        for f in infos:
+            out.append(_wrap(f"[{f.rule_id}] {f.message}", width, "  - "))
+        out.append("")
+    if r.missing:
+        out.append("Tests to take (unknown benchmarks count as gaps until measured)")
+        for m in r.missing:
+            out.append(_wrap(f"[{m.rule_id}] {m.field}: {m.test}", width, "  - "))
+        out.append("")
+    out.append(f"Suggested week ({PHASE_NAMES[r.phase]} phase)")
+    rows = [[("* " if s.focus else "  ") + PILLAR_NAMES[s.pillar], f"{s.per_week:g}", s.session] for s in r.weekly_sessions]
+    out.append(tabulate(rows, headers=["Pillar", "/wk", "Session"], tablefmt="simple", maxcolwidths=[None, None, 44]))
+    out.append("")
+    out.append(_wrap(f"Rule pack {r.pack.name} {r.pack.version} ({r.pack.digest}); rules fired: {', '.join(r.fired_rules)}", width, ""))
+    return "\n".join(_fit(line, width) for line in "\n".join(out).splitlines()) + "\n"
+
+
+def _fit(line: str, width: int) -> str:
+    return line if len(line) <= width else textwrap.shorten(line, width, placeholder="...")
+
+
+def to_markdown(r: Report) -> str:
+    """Markdown with every finding's evidence, target and sources."""
+    who = f"{r.name} ({r.runner_id})" if r.name else r.runner_id
+    md = [f"# Zegama gap report: {who}", ""]
+    md.append(f"- {_edition_line(r)}")
+    md.append(f"- Goal: **{r.goal}**; profile fit **{r.fit_score}/100**; assessed on {r.as_of}")
+    if r.edition.note and r.edition.estimated:
+        md.append(f"- Note: {r.edition.note}")
+    if r.targets_note:
+        md.append(f"- {r.targets_note}")
+    e = r.eligibility
+    md += ["", f"## Entry profile: {STATUS_NAMES[e.status]}", "", e.summary, ""]
+    for reason in e.reasons:
+        used = f" (results used: {'; '.join(reason.results_used)})" if reason.results_used else ""
+        md.append(f"- `{reason.rule_id}` {reason.outcome}: {reason.message}{used}")
+    md += ["", f"**Lottery.** {e.lottery.note} Source: [{e.lottery.source.title}]({e.lottery.source.url}).", ""]
+    md.append("**Entry routes**")
+    md.append("")
+    for route in e.routes:
+        mark = {True: "applies", False: "does not apply", None: "unknown"}[route.applies]
+        md.append(f"- {route.label} ({mark}): {route.detail} [source]({route.source.url})")
+    md += ["", "**Next steps**", ""] + [f"1. {s}" for s in e.next_steps]
+    md += ["", "## Training emphases", ""]
+    rows = [
+        [em.rank, PILLAR_NAMES[em.pillar], f"{em.score:.1f}", f"{em.gap:.2f}", f"{em.phase_weight:g}",
+         ", ".join(f"{p.rule_id} ({p.contribution:.2f})" for p in em.breakdown) or "-"]
+        for em in r.emphases
+    ]
+    md.append(tabulate(rows, headers=["#", "Pillar", "Score", "Gap", "Phase weight", "Findings (contribution)"], tablefmt="github"))
+    md += ["", "## Findings", ""]
+    for f in r.findings:
+        md.append(f"### `{f.rule_id}` {f.title} ({f.kind}{', ' + f.severity_label if f.kind == 'gap' else ''})")
+        md.append("")
+        md.append(f"{f.message}")
+        md.append("")
+        if f.evidence:
+            md.append("- Evidence (" + f.subject + "): " + "; ".join(
+                f"{ev.field} = {ev.display}" + (f" {ev.unit}" if ev.unit and ev.unit not in ev.display and ev.unit != "h:mm:ss" else "")
+                for ev in f.evidence))
+        for t in f.targets:
+            src = "; ".join(f"[{s.title}]({s.url})" for s in t.sources)
+            md.append(f"- Target {t.name} = {t.display}: {t.description}. {t.derivation or ''} Sources: {src}".replace("  ", " "))
+        md.append(f"- Why it matters: {f.rationale}")
+        if f.prescription:
+            md.append(f"- Train: {f.prescription}")
+        md.append("- Sources: " + "; ".join(f"[{s.title}]({s.url})" for s in f.sources))
+        md.append("")
+    if r.missing:
+        md += ["## Tests to take", ""]
+        for m in r.missing:
+            md.append(f"- **{m.field}** (`{m.rule_id}`, {PILLAR_NAMES.get(m.pillar, m.pillar)}): {m.test}")
+        md.append("")
+    md += [f"## Suggested week ({PHASE_NAMES[r.phase]} phase)", ""]
+    md.append(tabulate(
+        [[PILLAR_NAMES[s.pillar] + (" (focus)" if s.focus else ""), f"{s.per_week:g}", s.session] for s in r.weekly_sessions],
+        headers=["Pillar", "Per week", "Session"], tablefmt="github"))
+    md += ["", f"_Rule pack {r.pack.name} {r.pack.version} ({r.pack.digest}), report schema {r.schema_version}._", ""]
+    return "\n".join(md)
+
+
+def render(r: Report, fmt: str) -> str:
+    if fmt == "json":
+        return to_json(r) + "\n"
+    if fmt == "markdown":
+        return to_markdown(r)
+    return to_table(r)
+
+
+def error_json(kind: str, message: str, problems: list | None = None) -> str:
+    body = {"error": {"type": kind, "message": message}}
+    if problems:
+        body["error"]["problems"] = problems
+    return json.dumps(body, ensure_ascii=False, indent=2) + "\n"
