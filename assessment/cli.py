@@ -16,6 +16,12 @@ import click
 #: name -> (module:function, one-line help). Each command lives in its own module.
 COMMANDS: dict[str, tuple[str, str]] = {
     "assess": ("assessment.cli:assess_cmd", "Assess one runner's profile against Zegama's demands."),
+    "interview": ("assessment.interview_cli:interview_cmd", "Answer questions at the terminal and get your report."),
+    "questions": ("assessment.interview_cli:questions_cmd", "Print the questionnaire as JSON, YAML or markdown."),
+    "batch": ("assessment.batch_cli:batch_cmd", "Assess a club roster from CSV: per-runner results and squad summary."),
+    "rules": ("assessment.rules_cli:rules_group", "List, show, validate, test and export rule packs."),
+    "schema": ("assessment.rules_cli:schema_cmd", "Print the JSON Schema of profiles, reports or rule files."),
+    "explain": ("assessment.rules_cli:explain_cmd", "Why a rule did or did not fire for a runner, value by value."),
 }
 
 
