@@ -9,6 +9,8 @@ The public API, importable with no side effects (no engine threads, no files)::
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
@@ -45,6 +47,22 @@ def __getattr__(name: str) -> Any:
 
         return getattr(importlib.import_module(_WHERE[name]), name)
     raise AttributeError(f"module 'assessment' has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """Keeps ``assessment.assess`` the function, not the submodule of the same name.
+
+    Importing ``assessment.assess`` makes Python set the package attribute
+    ``assess`` to that submodule, which would shadow the public function.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _WHERE.get(name) == value.__name__:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # pragma: no cover
