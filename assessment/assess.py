@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from typing import Any
 
@@ -115,6 +116,17 @@ def build_facts(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition
 
 _registered: set[str] = set()
 _reg_lock = threading.Lock()
+
+
+def _forget_registrations() -> None:
+    # A forked child gets a fresh engine (see engine.py) with nothing registered.
+    global _registered, _reg_lock
+    _registered = set()
+    _reg_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_registrations)
 
 
 def run_engine(rb: RuleBase, facts: list[dict]) -> list[Match]:
