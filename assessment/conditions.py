@@ -269,9 +269,12 @@ def to_durable(cond: Cond, operand_json: Callable[[Operand], Any]) -> dict:
     if cond.op == "not_in":
         return {"$and": [{"$neq": {field: lit.value}} for lit in cond.operand]}
     value = operand_json(cond.operand)
-    if cond.op == "eq":
-        return {field: value}
-    return {_DURABLE[cond.op]: {field: value}}
+    test = {field: value} if cond.op == "eq" else {_DURABLE[cond.op]: {field: value}}
+    if isinstance(value, dict) and "$m" in value:
+        # durable-rules compares against a missing referenced field as if it
+        # were present (it matched c == a with no a); unknown must not fire.
+        return {"$and": [{"$ex": {value["$m"]: 1}}, test]}
+    return test
 
 
 def describe(cond: Cond, indent: int = 0) -> str:

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 SINK_RULE = "__sink__"
-_NEVER = "__never__"
 
 
 class EngineError(RuntimeError):
@@ -52,8 +51,15 @@ class Derivation:
 
 
 def sink_rule() -> dict:
-    """A rule every fact with a ``kind`` joins but that can never fire."""
-    return {"all": [{"m": {"$ex": {"kind": 1}}}, {"n": {"kind": _NEVER}}]}
+    """A rule every fact fires, last, so that no fact is ever left unhandled.
+
+    A fact that no rule matches makes the engine skip the batch's actions, and
+    deleting such a session later crashes the process (segmentation fault, seen
+    with 2.0.28). A join that never completes is not enough either: deleting a
+    session with a half-joined fact crashes the same way. A rule that fires on
+    every fact costs one callback per fact and is safe.
+    """
+    return {"all": [{"m": {"$ex": {"kind": 1}}}], "pri": 1_000_000}
 
 
 class _Engine:
@@ -94,6 +100,9 @@ class _Engine:
 
     def _action(self, rule_id: str, derivation: Derivation | None) -> Callable[[Any], None]:
         # durable-rules decides sync/async from the argument count: exactly one.
+        if rule_id == SINK_RULE:
+            return lambda c: None
+
         def action(c):
             sid = c.s.sid
             try:

@@ -54,7 +54,8 @@ RACE_FIELDS = {
     "season": (None, "season (year) of the race"),
     "recent": (None, "one of the two seasons before the target edition"),
     "recognised_circuit": (None, "Golden Trail, Skyrunner World Series or a national championship"),
-    "short_medium": (None, "a short or medium mountain race (km-effort band)"),
+    "mountain": (None, "climbs at least as much per km as the flattest skyrace"),
+    "short_medium": (None, "a short or medium mountain race: km-effort band and mountain climbing"),
     "steep": (None, "climbs at least as steeply as a skyrace"),
     "ultra": (None, "an ultra (km-effort band)"),
     "finished": (None, "status is finished"),
@@ -73,6 +74,7 @@ def race_facts(profile: Profile, edition_year: int, as_of: dt.date, constant: Ca
     short_min = constant("short_medium_min_km_effort")
     ultra_min = constant("ultra_min_km_effort")
     steep_min = constant("steep_min_dplus_per_km")
+    mountain_min = constant("mountain_min_dplus_per_km")
     for i, r in enumerate(profile.races, start=1):
         effort = derive.km_effort(r.distance_km, r.dplus_m)
         slope = derive.dplus_per_km(r.dplus_m, r.distance_km)
@@ -97,7 +99,8 @@ def race_facts(profile: Profile, edition_year: int, as_of: dt.date, constant: Ca
             "season": season,
             "recent": derive.is_recent(season, edition_year),
             "recognised_circuit": None if r.circuit is None else r.circuit in derive.RECOGNISED_CIRCUITS,
-            "short_medium": None if effort is None else short_min <= effort < short_max,
+            "mountain": None if slope is None else slope >= mountain_min,
+            "short_medium": None if effort is None or slope is None else short_min <= effort < short_max and slope >= mountain_min,
             "steep": None if slope is None else slope >= steep_min,
             "ultra": None if effort is None else effort >= ultra_min,
             "finished": r.status == "finished",
