@@ -362,7 +362,9 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
             problems.append((f"{root.name}/pack.yaml", None, f"extends: cycle through {parent}"))
             break
         root = parent_root
-    if problems:
+    # A broken rule file only loses its own rules; anything else (pack.yaml,
+    # parameters, sources) would make every later check misleading.
+    if any("/rules/" not in f for f, _, _ in problems):
         raise RuleFileError(problems)
 
     top = layers[-1]
@@ -528,6 +530,7 @@ def _check_rule(
     for f in fields:
         if f not in allowed:
             errors.append(f"when: unknown field {f!r} for a {rule.fact} fact")
+    errors.extend(_operator_type_errors(cond, rule.fact, allowed))
     params = C.params_used(cond)
     for name in params:
         if name not in rb.parameters:
@@ -568,6 +571,98 @@ def _check_rule(
         problems.extend((rel, rule.id, e) for e in errors)
         return None
     return CompiledRule(rule=rule, cond=cond, file=rel, fields=fields, params=params)
+
+
+# --------------------------------------------------------------------------- operator types
+
+#: Fields of the facts that hold text or yes/no values, beyond the profile models.
+_TEXT_FIELDS = {"phase", "age_band", "source_rule"}
+_NUMBER_FIELDS = {"idx", "season"}
+
+
+def _annotation_type(annotation: Any) -> tuple[str | None, tuple | None]:
+    """("number" | "text" | "bool" | None, allowed enum values or None) of a model field."""
+    import enum
+    import types
+    import typing
+
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _annotation_type(args[0])
+    if origin is not None and origin not in (typing.Union, types.UnionType):
+        return None, None  # a list or mapping: not comparable
+    if args:
+        return _annotation_type(args[0]) if len(args) == 1 else (None, None)
+    if annotation is bool:
+        return "bool", None
+    if annotation in (int, float):
+        return "number", None
+    if annotation in (str, dt.date):
+        return "text", None
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return "text", tuple(m.value for m in annotation)
+    return None, None
+
+
+def field_type(name: str, fact_kind: str = "runner") -> tuple[str | None, tuple | None]:
+    """The type of a fact field as conditions see it, and its allowed values if it is a choice."""
+    from .profile import Profile, RaceResult
+
+    if name.startswith("target_"):
+        return "number", None
+    if name in _TEXT_FIELDS:
+        return "text", None
+    if name in _NUMBER_FIELDS:
+        return "number", None
+    kinds = ("runner",) if fact_kind == "runner" else ("race",) if fact_kind == "race" else ("race", "runner")
+    for kind in kinds:
+        model, derived = (Profile, RUNNER_DERIVED) if kind == "runner" else (RaceResult, RACE_FIELDS)
+        if name in model.model_fields:
+            return _annotation_type(model.model_fields[name].annotation)
+        if name in derived:
+            return ("number" if derived[name][0] else "bool"), None
+    return None, None
+
+
+def _literal_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "text"
+
+
+def _operator_type_errors(cond: C.Cond, fact_kind: str, allowed: set[str]) -> list[str]:
+    """Comparisons that can never mean what they say: ``lt`` on text, a number against a word, ..."""
+    out = []
+    for leaf in C.walk(cond):
+        if leaf.op == "exists" or leaf.field not in allowed:
+            continue
+        ftype, choices = field_type(leaf.field, fact_kind)
+        if ftype is None:
+            continue
+        where = f"when: {leaf.field} ({ftype})"
+        if leaf.op in ("lt", "lte", "gt", "gte") and ftype != "number":
+            out.append(f"{where}: '{leaf.op}' only compares numbers")
+            continue
+        operands = leaf.operand if isinstance(leaf.operand, tuple) else (leaf.operand,)
+        for operand in operands:
+            if isinstance(operand, C.Param):
+                otype = "number"
+            elif isinstance(operand, C.Ref):
+                otype = field_type(operand.field, fact_kind)[0]
+            else:
+                otype = _literal_type(operand.value)
+                if ftype == "bool" and otype == "number" and operand.value in (0, 1):
+                    otype = "bool"
+            if otype is not None and otype != ftype:
+                shown = f"{{param: {operand.name}}}" if isinstance(operand, C.Param) else (
+                    f"{{field: {operand.field}}}" if isinstance(operand, C.Ref) else repr(operand.value))
+                out.append(f"{where}: '{leaf.op}' against {shown} ({otype}) can never match")
+            elif choices and isinstance(operand, C.Lit) and operand.value not in choices:
+                out.append(f"{where}: {operand.value!r} is not one of {', '.join(map(str, choices))}")
+    return out
 
 
 def _placeholders(message: str, errors: list[str]) -> list[str]:
