@@ -1,0 +1,90 @@
+"""Hypothesis strategies for valid profiles (shared by the property tests)."""
+
+import datetime as dt
+
+from hypothesis import strategies as st
+
+from assessment.profile import Background, Circuit
+
+
+def _clock(min_minutes, max_minutes):
+    return st.integers(int(min_minutes * 60), int(max_minutes * 60)).map(
+        lambda s: f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+    )
+
+
+@st.composite
+def races(draw):
+    finishers = draw(st.integers(1, 800))
+    status = draw(st.sampled_from(["finished", "finished", "finished", "dnf", "dns"]))
+    race = {
+        "race": draw(st.sampled_from(["Skyrace", "Trail", "Maratón", "Ultra", "Cross"])),
+        "date": draw(st.dates(dt.date(2022, 1, 1), dt.date(2027, 4, 30))),
+        "distance_km": draw(st.floats(3, 180, allow_nan=False).map(lambda x: round(x, 1))),
+        "dplus_m": draw(st.integers(0, 9000)),
+        "circuit": draw(st.sampled_from([c.value for c in Circuit])),
+        "status": status,
+    }
+    if status == "finished":
+        if draw(st.booleans()):
+            race["position"] = draw(st.integers(1, finishers))
+            race["finishers"] = finishers
+        if draw(st.booleans()):
+            winner = draw(st.integers(20 * 60, 10 * 3600))
+            race["winner_time"] = winner / 60
+            race["time"] = draw(st.integers(winner, winner * 3)) / 60
+    return race
+
+
+OPTIONAL = {
+    "name": st.text(min_size=1, max_size=20),
+    "sex": st.sampled_from(["F", "M", "X"]),
+    "age": st.integers(14, 80),
+    "body_mass_kg": st.floats(40, 110).map(lambda x: round(x, 1)),
+    "goal": st.sampled_from(["finish", "compete", "podium"]),
+    "background": st.lists(st.sampled_from([b.value for b in Background]), max_size=3, unique=True),
+    "vk_time": _clock(26, 120),
+    "uphill_test_vam": st.integers(300, 2200),
+    "flat_10k_time": _clock(27, 90),
+    "squat_1rm_kg": st.floats(0, 200).map(lambda x: round(x, 1)),
+    "single_leg_calf_raises": st.integers(0, 80),
+    "cmj_cm": st.floats(10, 60).map(lambda x: round(x, 1)),
+    "downhill_confidence": st.integers(1, 5),
+    "weekly_km": st.integers(0, 200),
+    "weekly_dplus_m": st.integers(0, 10000),
+    "strength_sessions_per_week": st.integers(0, 5),
+    "uphill_sessions_per_week": st.integers(0, 5),
+    "downhill_sessions_per_week": st.integers(0, 5),
+    "longest_climb_m": st.integers(0, 3000),
+    "uses_poles": st.booleans(),
+    "crowd_composure": st.integers(1, 5),
+    "pacing_discipline": st.integers(1, 5),
+    "bad_weather_comfort": st.integers(1, 5),
+    "national_selection": st.booleans(),
+    "elite_invite": st.booleans(),
+    "sponsor_entry": st.booleans(),
+    "zegama_finishes": st.integers(0, 20),
+    "itra_index": st.integers(200, 950),
+    "utmb_index": st.integers(200, 950),
+    "races": st.lists(races(), max_size=4),
+}
+
+
+@st.composite
+def heart_rates(draw):
+    aet = draw(st.integers(110, 175))
+    thr = draw(st.integers(aet + 1, 200))
+    mx = draw(st.integers(max(thr + 1, 120), 225))
+    out = {}
+    for name, value in (("aet_hr", aet), ("threshold_hr", thr), ("max_hr", mx)):
+        if draw(st.booleans()):
+            out[name] = value
+    return out
+
+
+@st.composite
+def profiles(draw):
+    p = {"runner_id": draw(st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True))}
+    p.update(draw(st.fixed_dictionaries({}, optional=OPTIONAL)))
+    p.update(draw(heart_rates()))
+    return p
