@@ -316,8 +316,8 @@ def _eligibility(rb: RuleBase, matches: list[Match], findings: list[Finding], ru
             "Entry is decided by a public draw: about "
             f"{odds:.1f}% of applicants got a lottery place ({places} of {applicants:,}"
             f"{', the 2026 figures' if ed.get('estimated') else ''}). "
-            "Public reports found no index or result requirement for the draw; the qualifying profile "
-            "below is what organisers look for, not a guarantee."
+            "Public reports found no index or result requirement for the draw; the competitive profile "
+            "assessed here is what organisers look for, not a guarantee of a place."
         ),
     )
     routes = []
@@ -339,8 +339,9 @@ def _eligibility(rb: RuleBase, matches: list[Match], findings: list[Finding], ru
         steps.append("Resolve the blocking condition listed above first; no result can make up for it.")
     if status != "eligible":
         steps.append(
-            f"Run a short or medium mountain race (km-effort {rb.constant('short_medium_min_km_effort'):g}-"
-            f"{rb.constant('short_medium_max_km_effort'):g}) in a recognised circuit (Golden Trail World Series, "
+            f"Run a short or medium mountain race (km-effort {rb.constant('short_medium_min_km_effort'):g} to "
+            f"under {rb.constant('short_medium_max_km_effort'):g}, at least {rb.constant('mountain_min_dplus_per_km'):g} m "
+            f"D+ per km) in a recognised circuit (Golden Trail World Series, "
             f"Skyrunner World Series or a national championship) and finish in the top {pct * 100:.0f}% of the field, "
             f"{when}."
         )
