@@ -10,6 +10,7 @@ real engine is run too, and its verdict is reported beside ours.
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -310,7 +311,8 @@ def to_text(e: Explanation) -> str:
             shown_unit = op.unit and op.unit != "duration" and op.unit not in op.display
             lines.append(f"  {name} = {op.display}" + (f" [{op.unit}]" if shown_unit else ""))
             if op.derivation:
-                lines.append(f"    derivation: {' '.join(op.derivation.split())}")
+                lines += textwrap.wrap("derivation: " + " ".join(op.derivation.split()), 76,
+                                       initial_indent="    ", subsequent_indent="      ")
             for s in op.sources:
                 lines.append(f"    source: {s['title']} <{s['url']}>")
         lines.append("")

@@ -27,7 +27,9 @@ def _emit(text: str, output: str | None) -> None:
 
 
 def _pack_label(rb) -> str:
-    parent = f", extends {len(rb.layers) - 1} pack(s)" if len(rb.layers) > 1 else ""
+    from pathlib import Path
+
+    parent = f", extends {', '.join(Path(layer).name for layer in rb.layers[:-1])}" if len(rb.layers) > 1 else ""
     return f"{rb.name} {rb.version} ({rb.digest}{parent})"
 
 
@@ -67,7 +69,10 @@ def list_cmd(pillar, rules_path, fmt):
         click.echo(json.dumps({"pack": rb.name, "version": rb.version, "rules": rows}, indent=2, ensure_ascii=False))
         return
     rows = [[cr.id, cr.rule.pillar, cr.rule.kind, cr.rule.title] for cr in rules]
-    click.echo(tabulate(rows, headers=["id", "pillar", "kind", "title"], tablefmt="simple", maxcolwidths=[None, None, None, 38]))
+    # Fit 80 columns: the title gets what the other columns leave.
+    used = sum(max([len(h)] + [len(r[i]) for r in rows]) + 2 for i, h in enumerate(["id", "pillar", "kind"]))
+    click.echo(tabulate(rows, headers=["id", "pillar", "kind", "title"], tablefmt="simple",
+                        maxcolwidths=[None, None, None, max(30, 80 - used)]))
     click.echo(f"\n{len(rules)} rule(s) in {_pack_label(rb)}")
 
 
