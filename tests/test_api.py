@@ -52,10 +52,10 @@ def test_public_names_are_the_functions_and_classes_whatever_the_import_order(or
     # Importing the submodule assessment.assess must not shadow the function assess.
     out = run_python(
         order + "\n"
-        "import inspect, assessment\n"
+        "import inspect, sys, assessment\n"
         "from assessment import assess as a2\n"
         "print(inspect.isfunction(assess), inspect.isfunction(assessment.assess), a2 is assess,\n"
-        "      assess.__module__, __import__("sys").modules["assessment.assess"].__name__)\n"
+        "      assess.__module__, sys.modules['assessment.assess'].__name__)\n"
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "True", "True", "assessment.assess", "assessment.assess"]

@@ -14,6 +14,7 @@ import yaml
 from hypothesis import given, settings, strategies as st
 
 from assessment import assess, load_rulebase
+from assessment.assess import default_rulebase
 from assessment.compiler import ruleset_name
 from tests.conftest import AS_OF, ROOT
 
@@ -114,7 +115,7 @@ def club():
 @settings(max_examples=15)
 @given(st.lists(profiles(), min_size=THREADS, max_size=THREADS))
 def test_threads_mixing_two_packs_do_not_clash(club, cases):
-    builtin = load_rulebase()
+    builtin = default_rulebase()
     packs = [club if i % 2 else builtin for i in range(THREADS)]
     sequential = [_json(p, AS_OF, rb) for p, rb in zip(cases, packs)]
     concurrent = _at_once([functools.partial(_json, p, AS_OF, rb) for p, rb in zip(cases, packs)])
