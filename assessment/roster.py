@@ -1,0 +1,602 @@
+"""Reading a club roster and its race history from CSV, one runner at a time.
+
+Rosters come from spreadsheets: a BOM or a Windows code page, ``;`` separators
+and decimal commas from a European Excel, headers typed by hand, blank lines,
+a cell nobody can parse. This module turns every roster row into a profile or a
+list of problems, never dropping a row silently:
+
+- a bad value in an optional column becomes *unknown* (the row is still
+  assessed) and a :class:`Problem` says so;
+- a row without a usable ``runner_id`` is an error row, with its line number.
+
+Nothing here holds the whole file: rows are read and validated as a stream.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from pydantic import BaseModel, ValidationError
+
+from .profile import (
+    DURATION_FIELDS,
+    PROFILE_FIELDS,
+    RACE_FIELDS,
+    Profile,
+    RaceResult,
+    describe_validation_error,
+)
+from .units import format_duration
+
+#: Roster columns, in the order of the public contract.
+ROSTER_COLUMNS: tuple[str, ...] = PROFILE_FIELDS
+#: Columns of the race-history CSV: one row per result.
+RACE_COLUMNS: tuple[str, ...] = ("runner_id",) + RACE_FIELDS
+#: Delimiters tried when none is given, in order of preference on a tie.
+DELIMITERS: tuple[str, ...] = (",", ";", "\t", "|")
+#: What people type for "no value" in a spreadsheet (never applied to text fields).
+MISSING_MARKERS = frozenset({"-", "--", "—", "–", "?", "n/a", "na", "n.a.", "none", "null"})
+TEXT_FIELDS = frozenset({"runner_id", "name", "race"})
+
+# What happens to the data when a problem is found (the ``effect`` column of errors.csv).
+ROW_NOT_ASSESSED = "row not assessed"
+TREATED_AS_MISSING = "treated as missing; row assessed"
+RACE_VALUE_MISSING = "treated as missing; race kept"
+RACE_NOT_USED = "race not used"
+
+_SAMPLE_CHARS = 64 * 1024
+_CHUNK = 1 << 20
+
+
+class RosterError(ValueError):
+    """The file cannot be used at all (missing, empty, no ``runner_id`` column...)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in the input: a row of errors.csv."""
+
+    file: str
+    line: int | None
+    runner_id: str | None
+    column: str
+    value: str
+    message: str
+    effect: str
+
+
+# --------------------------------------------------------------------------- opening a CSV
+
+
+def normalise_header(name: str) -> str:
+    """``" Runner ID "``, ``runner-id`` and ``RUNNER_ID`` all mean ``runner_id``."""
+    name = name.replace("\ufeff", "").strip().lower()
+    return re.sub(r"[\s\-]+", "_", name).strip("_")
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                return False
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def detect_encoding(path: Path) -> tuple[str, str | None]:
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, else cp1252 or latin-1 with a warning.
+
+    The check reads the file in chunks, so it costs one pass but no memory.
+    """
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", None
+    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16", None  # Excel's "Unicode text" export
+    if _decodes(path, "utf-8"):
+        return "utf-8-sig", None
+    for enc, label in (("cp1252", "cp1252 (Windows Western European)"), ("latin-1", "latin-1")):
+        if _decodes(path, enc):
+            return enc, (
+                f"{path.name} is not UTF-8; read it as {label}. Check that accented names "
+                "look right, or save the file as 'CSV UTF-8'."
+            )
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+def _first_record(sample: str, delimiter: str) -> list[str] | None:
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+    try:
+        for row in reader:
+            if any(c.strip() for c in row):
+                return row
+    except csv.Error:
+        return None
+    return None
+
+
+def _consistency(sample: str, delimiter: str, width: int) -> int:
+    """How many sample records have as many cells as the header (a tie-breaker)."""
+    lines = sample.splitlines()[:50]
+    if len(sample) >= _SAMPLE_CHARS and lines:
+        lines = lines[:-1]  # the last line of a cut sample may be partial
+    reader = csv.reader(lines, delimiter=delimiter)
+    try:
+        return sum(1 for row in reader if row and len(row) == width)
+    except csv.Error:
+        return 0
+
+
+@dataclass
+class CsvTable:
+    """An opened CSV file: its encoding, delimiter and what each column means."""
+
+    path: Path
+    kind: str
+    encoding: str
+    delimiter: str
+    header: list[str]
+    fields: list[str | None]
+    unknown: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def records(self) -> Iterator[tuple[int, list[str] | None, str | None]]:
+        """``(line, cells, csv_error)`` for every non-blank record after the header.
+
+        ``line`` is the physical line where the record starts (the header is
+        line 1 unless blank lines precede it). A record the csv module cannot
+        parse comes with ``cells=None`` and the parser's message.
+        """
+        with self.path.open("r", encoding=self.encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=self.delimiter)
+            header_seen = False
+            while True:
+                start = reader.line_num + 1
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    if reader.line_num < start:  # no progress: give up rather than loop
+                        raise RosterError(f"{self.name}: line {start}: {exc}") from None
+                    if header_seen:
+                        yield start, None, str(exc)
+                        continue
+                    raise RosterError(f"{self.name}: line {start}: {exc}") from None
+                if not any(c.strip() for c in row):
+                    continue  # blank lines, and Excel's ';;;;' rows
+                if not header_seen:
+                    header_seen = True
+                    continue
+                yield start, row, None
+
+
+def open_table(
+    path: str | Path, columns: Sequence[str], *, kind: str = "roster", delimiter: str | None = None
+) -> CsvTable:
+    """Open a roster (or races) CSV: encoding, delimiter and header checked.
+
+    The delimiter is the candidate whose header names the most expected
+    columns; ``delimiter`` overrides the guess. Raises :class:`RosterError`
+    when the file is missing, empty or has no ``runner_id`` column.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise RosterError(f"{path}: file not found")
+    if p.is_dir():
+        raise RosterError(f"{path}: is a directory, not a CSV file")
+    try:
+        encoding, warning = detect_encoding(p)
+        with p.open("r", encoding=encoding, newline="") as fh:
+            sample = fh.read(_SAMPLE_CHARS)
+    except OSError as exc:
+        raise RosterError(f"{path}: {exc.strerror}") from None
+    if not sample.strip():
+        raise RosterError(f"{p.name} is empty: expected a header line with a runner_id column")
+
+    expected = set(columns)
+    candidates = [delimiter] if delimiter else list(DELIMITERS)
+    best: tuple[tuple[int, int, int], str, list[str]] | None = None
+    for rank, d in enumerate(candidates):
+        header = _first_record(sample, d)
+        if header is None:
+            continue
+        score = sum(1 for h in header if normalise_header(h) in expected)
+        key = (score, _consistency(sample, d, len(header)), -rank)
+        if best is None or key > best[0]:
+            best = (key, d, header)
+    if best is None:
+        raise RosterError(f"{p.name}: the header line cannot be read as CSV")
+    _, chosen, header = best
+    while header and not header[-1].strip():
+        header.pop()  # trailing empty header cells are spreadsheet artefacts
+    fields: list[str | None] = []
+    unknown: list[str] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(header, start=1):
+        key = normalise_header(raw)
+        if key in expected:
+            if key in seen:
+                raise RosterError(f"{p.name}: columns {seen[key]} and {i} both mean {key}; keep one of them")
+            seen[key] = i
+            fields.append(key)
+        else:
+            fields.append(None)
+            unknown.append(raw.strip() or f"column_{i}")
+    if "runner_id" not in seen:
+        shown = _shown_delimiter(chosen)
+        raise RosterError(
+            f"{p.name}: no runner_id column in the header "
+            f"({', '.join(repr(h) for h in header[:8])}{', ...' if len(header) > 8 else ''}, "
+            f"read with delimiter {shown}); the {kind} needs a runner_id column"
+            + ("" if delimiter else "; use --delimiter if the guess is wrong")
+        )
+    table = CsvTable(p, kind, encoding, chosen, header, fields, unknown)
+    if warning:
+        table.warnings.append(warning)
+    if unknown:
+        table.warnings.append(
+            f"{p.name}: unknown column{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(unknown)}: not used by the assessment"
+            + (", carried through to assessments.csv" if kind == "roster" else "")
+        )
+    return table
+
+
+def _shown_delimiter(d: str) -> str:
+    return {"\t": "tab", ",": "','", ";": "';'", "|": "'|'"}.get(d, repr(d))
+
+
+# --------------------------------------------------------------------------- cells
+
+
+def clean_cell(column: str, raw: str) -> Any:
+    """A cell as the model should see it: ``None`` when blank or a missing marker."""
+    value = raw.strip()
+    if not value:
+        return None
+    if column not in TEXT_FIELDS and value.lower() in MISSING_MARKERS:
+        return None
+    if column == "date":
+        m = _DAY_FIRST.match(value)
+        if m:  # European spreadsheets write dates day first: 31/05/2026, 31.05.2026
+            day, month, year = m.groups()
+            return f"{year}-{int(month):02d}-{int(day):02d}"
+        return value
+    if column == "background":
+        # The same separators as the model; split here so one bad item drops alone.
+        parts = [p.strip().lower() for p in re.split(r"[;|,]", value)]
+        return [p for p in parts if p] or None
+    return value
+
+
+_COMPARED = re.compile(r"\b([a-z_0-9]+) \(")
+_DAY_FIRST = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+_MENTIONED = re.compile(r"\b([a-z_0-9]+)\b")
+# A category we trust over a number it contradicts (a DNF with a position keeps its status).
+_KEEP_ON_CONFLICT = frozenset({"status"})
+
+
+def _conflicting(model: type[BaseModel], data: dict, message: str, required: Sequence[str]) -> list[str]:
+    """The fields a failed cross-field check is about.
+
+    The model names compared values as ``field (value)``; otherwise the first
+    mentioned field whose removal resolves the check is the one to drop.
+    """
+    usable = lambda w: w in data and w not in required and w not in _KEEP_ON_CONFLICT  # noqa: E731
+    named = [w for w in dict.fromkeys(_COMPARED.findall(message)) if usable(w)]
+    if named:
+        return named
+    for w in dict.fromkeys(_MENTIONED.findall(message)):
+        if usable(w):
+            trial = {k: v for k, v in data.items() if k != w}
+            try:
+                model.model_validate(trial)
+            except ValidationError as exc:
+                if any(not e["loc"] and e["msg"].endswith(message) for e in exc.errors()):
+                    continue
+            return [w]
+    return []
+
+
+def validate_dropping(
+    model: type[BaseModel], data: dict[str, Any], *, required: Sequence[str] = ()
+) -> tuple[BaseModel | None, list[tuple[str, Any, str]]]:
+    """Validate ``data``; drop what is wrong instead of losing everything.
+
+    A field that fails is removed (it becomes unknown) and reported; a check
+    across fields that fails (``aet_hr`` above ``threshold_hr``, a position
+    behind the last finisher) removes every value it compared, since we
+    cannot tell which one is wrong. Returns ``(instance, dropped)`` where
+    ``dropped`` lists ``(column, value, message)``; the instance is ``None``
+    when a ``required`` field is wrong or the data cannot be made valid.
+    """
+    data = dict(data)
+    dropped: list[tuple[str, Any, str]] = []
+    for _ in range(len(data) + 2):
+        try:
+            return model.model_validate(data), dropped
+        except ValidationError as exc:
+            described = describe_validation_error(exc)
+            errors = exc.errors()
+        progress = False
+        hopeless = False
+        bg_items: set[int] = set()
+        for err, (_, message) in zip(errors, described):
+            loc = err["loc"]
+            name = loc[0] if loc else None
+            if isinstance(name, str) and name in data:
+                if name in required:
+                    dropped.append((name, data.get(name), message))
+                    hopeless = True
+                elif name == "background" and len(loc) > 1 and isinstance(loc[1], int) and isinstance(data[name], list):
+                    bg_items.add(loc[1])
+                    dropped.append((name, data[name][loc[1]], message))
+                else:
+                    dropped.append((name, data.pop(name), message))
+                    progress = True
+            elif isinstance(name, str) and name in required:
+                dropped.append((name, None, message))
+                hopeless = True
+            elif not loc:
+                for w in _conflicting(model, data, message, required):
+                    dropped.append((w, data.pop(w), message))
+                    progress = True
+        if hopeless:
+            return None, dropped
+        if bg_items:
+            items = [v for i, v in enumerate(data["background"]) if i not in bg_items]
+            if items:
+                data["background"] = items
+            else:
+                del data["background"]
+            progress = True
+        if not progress:
+            for err, (_, message) in zip(errors, described):
+                dropped.append((".".join(map(str, err["loc"])), None, message))
+            return None, dropped
+    return None, dropped  # pragma: no cover - every pass removes a field
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(map(str, value))
+    return str(value)
+
+
+# --------------------------------------------------------------------------- roster rows
+
+
+@dataclass
+class RosterRow:
+    """One roster row: the fields read from it, or why it cannot be assessed."""
+
+    line: int
+    runner_id: str | None
+    name: str | None
+    fields: dict[str, Any]
+    extra: dict[str, str]
+    problems: list[Problem]
+    fatal: bool = False
+    readable: bool = True
+
+
+def read_roster(table: CsvTable) -> Iterator[RosterRow]:
+    """Every non-blank row of the roster, in order, as cleaned cells.
+
+    Validation against the model happens in :func:`build_profile`, once the
+    runner's races are known.
+    """
+    width = len(table.fields)
+    id_col = table.fields.index("runner_id")
+    unknown_at = {i: table.unknown[n] for n, i in enumerate(i for i, f in enumerate(table.fields) if f is None)}
+    name_col = table.fields.index("name") if "name" in table.fields else None
+    for line, cells, csv_error in table.records():
+        if cells is None:
+            yield RosterRow(line, None, None, {}, {}, [
+                Problem(table.name, line, None, "", "", f"cannot read this line as CSV: {csv_error}", ROW_NOT_ASSESSED)
+            ], fatal=True, readable=False)
+            continue
+        rid = cells[id_col].strip() if id_col < len(cells) else ""
+        name = cells[name_col].strip() if name_col is not None and name_col < len(cells) else ""
+        row = RosterRow(line, rid or None, name or None, {}, {}, [])
+        extra_cells = [c for c in cells[width:] if c.strip()]
+        if extra_cells:
+            row.problems.append(Problem(
+                table.name, line, row.runner_id, "", _display(extra_cells[0]),
+                f"the row has {len(cells)} cells but the header has {width}: values may be shifted "
+                f"(an unquoted {_shown_delimiter(table.delimiter)} inside a cell?)",
+                ROW_NOT_ASSESSED,
+            ))
+            row.fatal = True
+            row.readable = False
+        for i, column in enumerate(table.fields):
+            raw = cells[i] if i < len(cells) else ""
+            if column is None:
+                row.extra[unknown_at[i]] = raw.strip()
+                continue
+            value = clean_cell(column, raw)
+            if value is not None:
+                row.fields[column] = value
+        if not rid:
+            row.problems.append(Problem(
+                table.name, line, None, "runner_id", "", "runner_id is empty: every row needs one", ROW_NOT_ASSESSED
+            ))
+            row.fatal = True
+        yield row
+
+
+def build_profile(row: RosterRow, races: Sequence[RaceResult] = (), file: str = "") -> Profile | None:
+    """Validate a roster row into a profile, adding problems to ``row``.
+
+    Bad optional values are dropped (and reported); ``None`` when the row
+    cannot be assessed (then ``row.fatal`` is set). The cells of a row that is
+    already fatal (no runner_id, a duplicate one) are still checked, so the
+    coach can fix every problem of the row at once.
+    """
+    if not row.readable:
+        return None
+    data = dict(row.fields)
+    if row.fatal:
+        data["runner_id"] = "-"  # stands in for the missing or duplicate id while checking the rest
+    profile, dropped = validate_dropping(Profile, data, required=("runner_id",))
+    effect = TREATED_AS_MISSING if profile is not None and not row.fatal else ROW_NOT_ASSESSED
+    for column, value, message in dropped:
+        row.problems.append(Problem(file, row.line, row.runner_id, column, _display(value), message, effect))
+    if profile is None or row.fatal:
+        row.fatal = True
+        return None
+    assert isinstance(profile, Profile)
+    if races:
+        profile = profile.model_copy(update={"races": list(races)})
+    return profile
+
+
+# --------------------------------------------------------------------------- races
+
+
+@dataclass
+class RaceRow:
+    """One result from the races CSV (or a profile file), validated."""
+
+    file: str
+    line: int | None
+    runner_id: str | None
+    race: RaceResult | None
+    problems: list[Problem]
+
+
+def read_races(table: CsvTable) -> Iterator[RaceRow]:
+    """Every non-blank row of a races CSV, validated field by field."""
+    width = len(table.fields)
+    id_col = table.fields.index("runner_id")
+    for line, cells, csv_error in table.records():
+        if cells is None:
+            yield RaceRow(table.name, line, None, None, [
+                Problem(table.name, line, None, "", "", f"cannot read this line as CSV: {csv_error}", RACE_NOT_USED)
+            ])
+            continue
+        rid = (cells[id_col].strip() if id_col < len(cells) else "") or None
+        if any(c.strip() for c in cells[width:]):
+            yield RaceRow(table.name, line, rid, None, [Problem(
+                table.name, line, rid, "", _display(next(c for c in cells[width:] if c.strip())),
+                f"the row has {len(cells)} cells but the header has {width}: values may be shifted "
+                f"(an unquoted {_shown_delimiter(table.delimiter)} inside a cell?)",
+                RACE_NOT_USED,
+            )])
+            continue
+        data = {}
+        for i, column in enumerate(table.fields):
+            if column is None or column == "runner_id":
+                continue
+            value = clean_cell(column, cells[i] if i < len(cells) else "")
+            if value is not None:
+                data[column] = value
+        yield _race_row(table.name, line, rid, data, column_prefix="")
+
+
+def _race_row(file: str, line: int | None, rid: str | None, data: dict, column_prefix: str) -> RaceRow:
+    problems: list[Problem] = []
+    if rid is None:
+        problems.append(Problem(file, line, None, "runner_id", "", "race row without a runner_id", RACE_NOT_USED))
+        return RaceRow(file, line, None, None, problems)
+    race, dropped = validate_dropping(RaceResult, data)
+    effect = RACE_VALUE_MISSING if race is not None else RACE_NOT_USED
+    for column, value, message in dropped:
+        problems.append(Problem(file, line, rid, column_prefix + column, _display(value), message, effect))
+    return RaceRow(file, line, rid, race, problems)  # type: ignore[arg-type]
+
+
+def read_profile_races(directory: str | Path) -> Iterator[RaceRow]:
+    """Races from the profile files a questionnaire saved (``*.yaml``, ``*.yml``, ``*.json``).
+
+    Only ``runner_id`` and ``races`` are read from each file: the roster row
+    is the source of every other field.
+    """
+    from .io import InputError, read_document
+
+    d = Path(directory)
+    if not d.is_dir():
+        raise RosterError(f"{directory}: not a directory of profile files")
+    for path in sorted(d.iterdir()):
+        if path.suffix.lower() not in (".yaml", ".yml", ".json") or not path.is_file():
+            continue
+        try:
+            doc = read_document(path)
+        except InputError as exc:
+            yield RaceRow(path.name, None, None, None, [Problem(path.name, None, None, "", "", str(exc), RACE_NOT_USED)])
+            continue
+        if not isinstance(doc, dict):
+            yield RaceRow(path.name, None, None, None, [
+                Problem(path.name, None, None, "", "", "not a profile (expected a mapping of fields)", RACE_NOT_USED)
+            ])
+            continue
+        rid = str(doc.get("runner_id") or "").strip() or None
+        races = doc.get("races") or []
+        if not isinstance(races, list):
+            yield RaceRow(path.name, None, rid, None, [
+                Problem(path.name, None, rid, "races", _display(races), "races must be a list", RACE_NOT_USED)
+            ])
+            continue
+        for i, item in enumerate(races):
+            if not isinstance(item, dict):
+                yield RaceRow(path.name, None, rid, None, [
+                    Problem(path.name, None, rid, f"races[{i}]", _display(item), "a race must be a mapping", RACE_NOT_USED)
+                ])
+                continue
+            data = {k: v for k, v in item.items() if v is not None and v != ""}
+            yield _race_row(path.name, None, rid, data, column_prefix=f"races[{i}].")
+
+
+# --------------------------------------------------------------------------- writing rosters
+
+
+def _cell(name: str, value: Any, decimal_comma: bool) -> str:
+    if value is None:
+        return ""
+    if name in DURATION_FIELDS:
+        return format_duration(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        text = repr(value) if math.isfinite(value) else ""
+        if text.endswith(".0"):
+            text = text[:-2]
+        return text.replace(".", ",") if decimal_comma else text
+    if isinstance(value, list):
+        return ";".join(str(getattr(v, "value", v)) for v in value)
+    return str(getattr(value, "value", value))
+
+
+def profile_to_row(profile: Profile, *, decimal_comma: bool = False) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """A profile as a roster row and its races as rows of the races CSV.
+
+    Reading them back with this module gives the same profile.
+    """
+    row = {name: _cell(name, getattr(profile, name), decimal_comma) for name in ROSTER_COLUMNS}
+    races = []
+    for race in profile.races:
+        r = {"runner_id": profile.runner_id}
+        r.update({name: _cell(name, getattr(race, name), decimal_comma) for name in RACE_FIELDS})
+        races.append(r)
+    return row, races
