@@ -1,0 +1,641 @@
+"""Assessing a club roster: every row in, one result row out, and a squad summary.
+
+The roster is streamed: each row is read, assessed, written and forgotten.
+What the summary and the checks need across rows (the runner ids seen, the
+races waiting for their runner, the members of each session group) lives in a
+temporary SQLite file, so memory stays flat however long the roster is.
+
+Outputs (in ``out_dir``), each written to a temporary file and renamed only
+when complete, so an interrupted run never leaves a file that looks finished:
+
+- ``assessments.csv``  one row per roster row, in input order, with its line;
+- ``assessments.jsonl`` one report per assessed runner (the JSON of ``zegama assess``);
+- ``errors.csv``       one row per problem: file, line, runner_id, column, value, message, effect;
+- ``squad.md`` and ``squad.json``: counts, most common gaps and session groups;
+- ``runners/*.md``     with ``per_runner``: one markdown report per runner.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+import unicodedata
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, TextIO
+
+from tabulate import tabulate
+
+from .profile import Profile, RaceResult
+from .render import PHASE_NAMES, PILLAR_NAMES, to_markdown
+from .report import Report
+from .roster import (
+    RACE_COLUMNS,
+    ROSTER_COLUMNS,
+    ROW_NOT_ASSESSED,
+    Problem,
+    RaceRow,
+    RosterError,
+    RosterRow,
+    build_profile,
+    open_table,
+    read_profile_races,
+    read_races,
+    read_roster,
+)
+from .rulebase import PILLARS
+
+ASSESSMENT_COLUMNS = (
+    "line", "runner_id", "name", "status", "eligibility", "fit_score",
+    "emphasis_1", "emphasis_2", "emphasis_3", "weeks_to_race", "error", "ignored_values",
+)
+ERROR_COLUMNS = ("file", "line", "runner_id", "column", "value", "message", "effect")
+ELIGIBILITY = ("eligible", "at_risk", "not_eligible")
+OUTPUT_FILES = ("assessments.csv", "assessments.jsonl", "errors.csv", "squad.md", "squad.json")
+RUNNERS_DIR = "runners"
+
+# Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell: str) -> str:
+    """Prefix a quote to a cell a spreadsheet would run as a formula."""
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+
+
+# --------------------------------------------------------------------------- output files
+
+
+class AtomicText:
+    """A text file written beside its target and renamed over it on ``commit``."""
+
+    def __init__(self, target: Path, *, encoding: str = "utf-8", newline: str | None = ""):
+        self.target = target
+        fd, self.tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        self.fh: TextIO = os.fdopen(fd, "w", encoding=encoding, newline=newline)
+
+    def commit(self) -> None:
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        os.replace(self.tmp, self.target)
+
+    def abort(self) -> None:
+        try:
+            self.fh.close()
+        finally:
+            try:
+                os.unlink(self.tmp)
+            except FileNotFoundError:
+                pass
+
+
+class CsvOut:
+    """A CSV output: neutralised cells; with ``excel``, BOM, ``;`` and decimal commas."""
+
+    def __init__(self, target: Path, columns: Iterable[str], *, excel: bool = False):
+        self.file = AtomicText(target, encoding="utf-8-sig" if excel else "utf-8", newline="")
+        self.excel = excel
+        self.writer = csv.writer(
+            self.file.fh, delimiter=";" if excel else ",", lineterminator="\r\n" if excel else "\n"
+        )
+        self.writer.writerow([neutralise(c) for c in columns])
+
+    def cell(self, value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, float):
+            text = f"{value:g}"
+            return text.replace(".", ",") if self.excel else text
+        return neutralise(str(value))
+
+    def row(self, values: Iterable[Any]) -> None:
+        self.writer.writerow([self.cell(v) for v in values])
+
+
+# --------------------------------------------------------------------------- scratch store
+
+
+class Scratch:
+    """What must outlive a row, on disk: runner ids, pending races, group members, file names."""
+
+    def __init__(self) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="zegama-batch-", suffix=".sqlite")
+        os.close(fd)
+        self.db = sqlite3.connect(self.path)
+        self.db.executescript(
+            """
+            PRAGMA journal_mode = OFF;
+            PRAGMA synchronous = OFF;
+            PRAGMA cache_size = -4000;
+            CREATE TABLE ids (runner_id TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID;
+            CREATE TABLE races (seq INTEGER PRIMARY KEY, runner_id TEXT, file TEXT, line INTEGER,
+                                race TEXT, problems TEXT);
+            CREATE INDEX races_by_runner ON races (runner_id);
+            CREATE TABLE members (pillar TEXT, gap REAL, score REAL, rank INTEGER, line INTEGER,
+                                  runner_id TEXT, name TEXT);
+            CREATE TABLE names (key TEXT PRIMARY KEY) WITHOUT ROWID;
+            """
+        )
+
+    def close(self) -> None:
+        self.db.close()
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            try:
+                os.unlink(self.path + suffix)
+            except FileNotFoundError:
+                pass
+
+    # runner ids
+    def claim_id(self, runner_id: str, line: int) -> int | None:
+        """Record ``runner_id``; the line that already used it, if any."""
+        row = self.db.execute("SELECT line FROM ids WHERE runner_id = ?", (runner_id,)).fetchone()
+        if row:
+            return row[0]
+        self.db.execute("INSERT INTO ids VALUES (?, ?)", (runner_id, line))
+        return None
+
+    # races
+    def add_race(self, r: RaceRow) -> None:
+        self.db.execute(
+            "INSERT INTO races (runner_id, file, line, race, problems) VALUES (?, ?, ?, ?, ?)",
+            (r.runner_id, r.file, r.line, r.race.model_dump_json() if r.race else None,
+             json.dumps([asdict(p) for p in r.problems]) if r.problems else None),
+        )
+
+    def races_for(self, runner_id: str) -> tuple[list[RaceResult], list[Problem]]:
+        races: list[RaceResult] = []
+        problems: list[Problem] = []
+        for race, probs in self.db.execute(
+            "SELECT race, problems FROM races WHERE runner_id = ? ORDER BY seq", (runner_id,)
+        ):
+            if race:
+                races.append(RaceResult.model_validate_json(race))
+            if probs:
+                problems.extend(Problem(**p) for p in json.loads(probs))
+        return races, problems
+
+    def orphan_races(self) -> Iterator[tuple[str | None, str, int | None, str | None]]:
+        """Race rows whose runner is not in the roster (or that have no runner_id)."""
+        yield from self.db.execute(
+            "SELECT runner_id, file, line, problems FROM races "
+            "WHERE runner_id IS NULL OR runner_id NOT IN (SELECT runner_id FROM ids) ORDER BY seq"
+        )
+
+    # session groups
+    def add_member(self, pillar: str, gap: float, score: float, rank: int, line: int, rid: str, name: str | None) -> None:
+        self.db.execute("INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?)", (pillar, gap, score, rank, line, rid, name))
+
+    def group_size(self, pillar: str) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM members WHERE pillar = ?", (pillar,)).fetchone()[0]
+
+    def group(self, pillar: str, limit: int = -1) -> Iterator[dict[str, Any]]:
+        """The runners to put in ``pillar``'s sessions, largest gap first."""
+        for gap, score, rank, line, rid, name in self.db.execute(
+            "SELECT gap, score, rank, line, runner_id, name FROM members WHERE pillar = ? "
+            "ORDER BY gap DESC, score DESC, line LIMIT ?",
+            (pillar, limit),
+        ):
+            yield {"runner_id": rid, "name": name, "line": line, "gap": gap, "score": score, "rank": rank}
+
+    # file names
+    def claim_name(self, base: str) -> str:
+        """``base`` or ``base-2``, ``base-3``...: unique, ignoring case (macOS and Windows)."""
+        n = 1
+        while True:
+            name = base if n == 1 else f"{base}-{n}"
+            try:
+                self.db.execute("INSERT INTO names VALUES (?)", (name.lower(),))
+                return name
+            except sqlite3.IntegrityError:
+                n += 1
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def safe_file_stem(runner_id: str, line: int) -> str:
+    """A file name from a runner id: no separators, no ``..``, no control or hidden names."""
+    text = unicodedata.normalize("NFKD", runner_id).encode("ascii", "ignore").decode()
+    text = _UNSAFE.sub("_", text)
+    text = re.sub(r"\.{2,}", ".", text).strip("._-")[:80].strip("._-")
+    if not text:
+        return f"line-{line}"
+    if text.split(".")[0].lower() in _RESERVED:
+        text = "_" + text
+    return text
+
+
+# --------------------------------------------------------------------------- summary
+
+
+@dataclass
+class SquadSummary:
+    """What the coach reads first: counts, common gaps and session groups."""
+
+    roster: str
+    as_of: str
+    edition: dict[str, Any] | None = None
+    read: int = 0
+    assessed: int = 0
+    errors: int = 0
+    assessed_with_problems: int = 0
+    problems: int = 0
+    race_problems: int = 0
+    eligibility: Counter = field(default_factory=Counter)
+    first_emphasis: Counter = field(default_factory=Counter)
+    gaps: Counter = field(default_factory=Counter)
+    gap_info: dict[str, tuple[str, str]] = field(default_factory=dict)
+    missing: Counter = field(default_factory=Counter)
+    fit_total: int = 0
+    fit_min: int | None = None
+    fit_max: int | None = None
+    group_sizes: dict[str, int] = field(default_factory=dict)
+    group_heads: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def add(self, report: Report) -> None:
+        self.assessed += 1
+        if self.edition is None:
+            ed = report.edition
+            self.edition = {
+                "year": ed.year, "race_date": ed.race_date.isoformat(), "estimated": ed.estimated,
+                "weeks_to_race": report.weeks_to_race, "phase": report.phase,
+            }
+        self.eligibility[report.eligibility.status] += 1
+        if report.emphases and report.emphases[0].score > 0:
+            self.first_emphasis[report.emphases[0].pillar] += 1
+        for f in report.findings:
+            if f.kind == "gap":
+                self.gap_info.setdefault(f.rule_id, (f.title, f.pillar))
+        self.gaps.update({f.rule_id for f in report.findings if f.kind == "gap"})
+        self.missing.update({m.field for m in report.missing})
+        self.fit_total += report.fit_score
+        self.fit_min = report.fit_score if self.fit_min is None else min(self.fit_min, report.fit_score)
+        self.fit_max = report.fit_score if self.fit_max is None else max(self.fit_max, report.fit_score)
+
+    @property
+    def fit_mean(self) -> float | None:
+        return round(self.fit_total / self.assessed, 1) if self.assessed else None
+
+    def counts_line(self) -> str:
+        return f"read {self.read}, assessed {self.assessed}, with errors {self.errors}"
+
+    def common_gaps(self, n: int = 10) -> list[dict[str, Any]]:
+        return [
+            {"rule_id": rid, "title": self.gap_info[rid][0], "pillar": self.gap_info[rid][1], "runners": k,
+             "share": round(k / self.assessed, 3) if self.assessed else 0.0}
+            for rid, k in sorted(self.gaps.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+        ]
+
+    def common_missing(self, n: int = 10) -> list[dict[str, Any]]:
+        return [{"field": f, "runners": k} for f, k in sorted(self.missing.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+    def head(self) -> dict[str, Any]:
+        """The summary without the full group lists (those stream from the scratch store)."""
+        return {
+            "roster": self.roster,
+            "as_of": self.as_of,
+            "edition": self.edition,
+            "counts": {
+                "read": self.read, "assessed": self.assessed, "errors": self.errors,
+                "assessed_with_problems": self.assessed_with_problems,
+                "problems": self.problems, "race_problems": self.race_problems,
+            },
+            "eligibility": {s: self.eligibility.get(s, 0) for s in ELIGIBILITY},
+            "fit_score": {"mean": self.fit_mean, "min": self.fit_min, "max": self.fit_max},
+            "first_emphasis": {p: self.first_emphasis.get(p, 0) for p in PILLARS},
+            "common_gaps": self.common_gaps(),
+            "tests_to_take": self.common_missing(),
+            "warnings": self.warnings,
+        }
+
+
+def _edition_line(s: SquadSummary) -> str:
+    ed = s.edition
+    if not ed:
+        return f"As of {s.as_of}"
+    flag = " (estimated date)" if ed["estimated"] else ""
+    return (f"Zegama-Aizkorri {ed['year']}: {ed['race_date']}{flag}, {ed['weeks_to_race']:g} weeks away "
+            f"as of {s.as_of}, {PHASE_NAMES[ed['phase']]} phase")
+
+
+def _group_rows(members: Iterable[dict[str, Any]]) -> list[list[Any]]:
+    return [[m["runner_id"], m["name"] or "", f"{m['gap']:.2f}", f"{m['score']:.0f}", m["rank"]] for m in members]
+
+
+_GROUP_HEADERS = ["runner_id", "name", "gap", "score", "rank"]
+
+
+def _summary_sections(s: SquadSummary, fmt: str) -> Iterator[str]:
+    """The parts of the summary before the session groups, as markdown or plain text."""
+    md = fmt == "markdown"
+    tf = "github" if md else "simple"
+    title = f"Squad summary: {s.roster}"
+    yield (f"# {title}\n\n" if md else f"{title}\n{'=' * len(title)}\n") + _edition_line(s) + "\n"
+    yield f"\n{'**' if md else ''}{s.counts_line()}{'**' if md else ''}\n"
+    extra = []
+    if s.assessed_with_problems:
+        extra.append(f"{s.assessed_with_problems} assessed row{'s' if s.assessed_with_problems != 1 else ''} had values treated as missing")
+    if s.race_problems:
+        extra.append(f"{s.race_problems} problem{'s' if s.race_problems != 1 else ''} in race rows not tied to a roster row")
+    if s.problems:
+        extra.append("see errors.csv")
+    if extra:
+        yield ("\n" if md else "") + "; ".join(extra) + "\n"
+    yield f"\n{'## ' if md else ''}Entry profile\n\n"
+    rows = [[s, n] for s, n in s.head()["eligibility"].items()] + [["not assessed (error)", s.errors]]
+    yield tabulate(rows, headers=["status", "runners"], tablefmt=tf) + "\n"
+    if s.fit_mean is not None:
+        yield f"\nProfile fit: mean {s.fit_mean:g}, range {s.fit_min}-{s.fit_max} (out of 100)\n"
+    if s.first_emphasis:
+        yield f"\n{'## ' if md else ''}First emphasis\n\n"
+        rows = [[PILLAR_NAMES[p], n] for p, n in s.head()["first_emphasis"].items()]
+        yield tabulate(rows, headers=["pillar", "runners"], tablefmt=tf) + "\n"
+    gaps = s.common_gaps()
+    if gaps:
+        yield f"\n{'## ' if md else ''}Most common gaps\n\n"
+        rows = [[g["rule_id"], g["title"], PILLAR_NAMES.get(g["pillar"], g["pillar"]), g["runners"], f"{100 * g['share']:.0f}%"] for g in gaps]
+        yield tabulate(rows, headers=["rule", "gap", "pillar", "runners", "share"], tablefmt=tf,
+                       maxcolwidths=[None, None if md else 36, None, None, None]) + "\n"
+    missing = s.common_missing()
+    if missing:
+        yield f"\n{'## ' if md else ''}Tests to take (unknown benchmarks)\n\n"
+        yield tabulate([[m["field"], m["runners"]] for m in missing], headers=["field", "runners"], tablefmt=tf) + "\n"
+    if s.warnings:
+        yield f"\n{'## ' if md else ''}Warnings\n\n" + "".join(f"- {w}\n" for w in s.warnings)
+
+
+def write_squad_markdown(fh: TextIO, s: SquadSummary, groups: Callable[[str], Iterable[dict[str, Any]]]) -> None:
+    """The whole summary as markdown, every session group in full."""
+    for part in _summary_sections(s, "markdown"):
+        fh.write(part)
+    fh.write("\n## Session groups\n\nFor each pillar, the runners for whom it is one of the two first "
+             "emphases, largest gap first.\n")
+    for pillar in PILLARS:
+        size = s.group_sizes.get(pillar, 0)
+        fh.write(f"\n### {PILLAR_NAMES[pillar]} ({size} runner{'s' if size != 1 else ''})\n\n")
+        if not size:
+            fh.write("Nobody has this pillar among their two first emphases.\n")
+            continue
+        # tabulate needs every row at once: write the table by hand to stream it.
+        fh.write("| " + " | ".join(_GROUP_HEADERS) + " |\n|" + "---|" * len(_GROUP_HEADERS) + "\n")
+        for row in _group_rows(groups(pillar)):
+            fh.write("| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |\n")
+
+
+def write_squad_json(fh: TextIO, s: SquadSummary, groups: Callable[[str], Iterable[dict[str, Any]]]) -> None:
+    """The summary as JSON, every session group in full, streamed member by member."""
+    head = json.dumps(s.head(), ensure_ascii=False, indent=2)
+    fh.write(head[:-2] + ',\n  "session_groups": {')
+    for i, pillar in enumerate(PILLARS):
+        fh.write(("," if i else "") + f'\n    "{pillar}": [')
+        for j, m in enumerate(groups(pillar)):
+            fh.write(("," if j else "") + "\n      " + json.dumps(m, ensure_ascii=False))
+        fh.write("\n    ]")
+    fh.write("\n  }\n}\n")
+
+
+def summary_text(s: SquadSummary, fmt: str = "table", width: int = 80) -> str:
+    """The summary for the terminal; session groups show their first members only."""
+    out = list(_summary_sections(s, "markdown" if fmt == "markdown" else "table"))
+    md = fmt == "markdown"
+    out.append(f"\n{'## ' if md else ''}Session groups (two first emphases, largest gap first)\n")
+    for pillar in PILLARS:
+        size = s.group_sizes.get(pillar, 0)
+        head = s.group_heads.get(pillar, [])
+        out.append(f"\n{'### ' if md else ''}{PILLAR_NAMES[pillar]}: {size} runner{'s' if size != 1 else ''}\n")
+        if head:
+            out.append("\n" if md else "")
+            out.append(tabulate(_group_rows(head), headers=_GROUP_HEADERS, tablefmt="github" if md else "simple",
+                                maxcolwidths=[24, 24, None, None, None]) + "\n")
+        if size > len(head):
+            out.append(f"... and {size - len(head)} more in squad.md\n")
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- the run
+
+
+@dataclass
+class BatchResult:
+    summary: SquadSummary
+    out_dir: Path
+    files: list[Path]
+
+    @property
+    def clean(self) -> bool:
+        return self.summary.problems == 0
+
+    def exit_code(self, allow_errors: bool = False) -> int:
+        return 0 if self.clean or allow_errors else 1
+
+
+def _problem_row(p: Problem) -> list[Any]:
+    return [p.file, p.line, p.runner_id, p.column, p.value, p.message, p.effect]
+
+
+def _brief(problems: list[Problem], fatal: bool, roster_file: str) -> str:
+    """Problems as one cell of assessments.csv (those from another file say where they are)."""
+    parts = []
+    for p in problems:
+        if (p.effect == ROW_NOT_ASSESSED) != fatal:
+            continue
+        where = "" if p.file == roster_file else f"{p.file} line {p.line}: " if p.line else f"{p.file}: "
+        col = f"{p.column}: " if p.column else ""
+        parts.append(f"{where}{col}{p.message}")
+    return "; ".join(parts)
+
+
+def run_batch(
+    roster: str | Path,
+    *,
+    out_dir: str | Path = "zegama-out",
+    races: str | Path | None = None,
+    profiles_dir: str | Path | None = None,
+    as_of: dt.date | str | None = None,
+    rulebase: Any = None,
+    edition: int | None = None,
+    race_date: dt.date | str | None = None,
+    excel: bool = False,
+    per_runner: bool = False,
+    delimiter: str | None = None,
+    races_delimiter: str | None = None,
+    on_warning: Callable[[str], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+    assess_fn: Callable[[Profile], Report] | None = None,
+    preview: int = 15,
+) -> BatchResult:
+    """Assess every runner of a roster CSV and write the outputs to ``out_dir``.
+
+    Raises :class:`~assessment.roster.RosterError` for input that cannot be used
+    (nothing is written then) and :class:`~assessment.assess.AssessmentError`
+    for options that cannot work. ``assess_fn`` replaces the assessment of one
+    profile (for tests and embedding); by default it is :func:`assess` with the
+    given date, edition and rule pack.
+    """
+    from .assess import _date, assess, default_rulebase, select_edition
+    from .rulebase import RuleBase, load_rulebase
+
+    day = _date(as_of) or dt.date.today()
+    if assess_fn is None:
+        rb = rulebase if isinstance(rulebase, RuleBase) else (load_rulebase(rulebase) if rulebase else default_rulebase())
+        select_edition(rb, day, edition, _date(race_date))  # fail before reading when the options cannot work
+        assess_fn = partial(assess, as_of=day, rulebase=rb, edition=edition, race_date=race_date)
+
+    warnings: list[str] = []
+
+    def warn(message: str) -> None:
+        warnings.append(message)
+        if on_warning:
+            on_warning(message)
+
+    table = open_table(roster, ROSTER_COLUMNS, kind="roster", delimiter=delimiter)
+    race_table = open_table(races, RACE_COLUMNS, kind="races file", delimiter=races_delimiter) if races else None
+    for w in table.warnings + (race_table.warnings if race_table else []):
+        warn(w)
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = SquadSummary(roster=table.name, as_of=day.isoformat(), warnings=warnings)
+    scratch = Scratch()
+    extra_cols = [f"input_{c}" if c in ASSESSMENT_COLUMNS or c == "report_file" else c for c in table.unknown]
+    columns = list(ASSESSMENT_COLUMNS) + (["report_file"] if per_runner else []) + extra_cols
+    outputs: list[Any] = []
+    runners_tmp: Path | None = None
+    try:
+        if race_table:
+            for r in read_races(race_table):
+                scratch.add_race(r)
+        if profiles_dir:
+            for r in read_profile_races(profiles_dir):
+                scratch.add_race(r)
+
+        results = CsvOut(out / "assessments.csv", columns, excel=excel)
+        errors = CsvOut(out / "errors.csv", ERROR_COLUMNS, excel=excel)
+        jsonl = AtomicText(out / "assessments.jsonl", newline="\n")
+        outputs += [results, errors, jsonl]
+        if per_runner:
+            runners_tmp = Path(tempfile.mkdtemp(prefix=f".{RUNNERS_DIR}.", suffix=".tmp", dir=out))
+
+        for row in read_roster(table):
+            summary.read += 1
+            _assess_row(row, table.name, scratch, summary, assess_fn, results, errors, jsonl, runners_tmp)
+            if progress:
+                progress(1)
+
+        for rid, file, line, probs in scratch.orphan_races():
+            if rid is None:
+                found = [Problem(**p) for p in json.loads(probs or "[]")]
+            else:
+                found = [Problem(file, line, rid, "runner_id", rid,
+                                 f"runner_id {rid} is not in the roster ({table.name})", "race not used")]
+            for p in found:
+                errors.row(_problem_row(p))
+                summary.problems += 1
+                summary.race_problems += 1
+
+        if summary.read == 0:
+            raise RosterError(f"{table.name} has a header but no runner rows: nothing to assess")
+
+        for pillar in PILLARS:
+            summary.group_sizes[pillar] = scratch.group_size(pillar)
+            summary.group_heads[pillar] = list(scratch.group(pillar, preview))
+        md = AtomicText(out / "squad.md", newline="\n")
+        outputs.append(md)
+        write_squad_markdown(md.fh, summary, scratch.group)
+        sj = AtomicText(out / "squad.json", newline="\n")
+        outputs.append(sj)
+        write_squad_json(sj.fh, summary, scratch.group)
+
+        for o in outputs:
+            (o.file if isinstance(o, CsvOut) else o).commit()
+        outputs.clear()
+        if runners_tmp is not None:
+            _swap_dir(runners_tmp, out / RUNNERS_DIR)
+            runners_tmp = None
+    finally:
+        for o in outputs:
+            (o.file if isinstance(o, CsvOut) else o).abort()
+        if runners_tmp is not None:
+            shutil.rmtree(runners_tmp, ignore_errors=True)
+        scratch.close()
+    files = [out / name for name in OUTPUT_FILES] + ([out / RUNNERS_DIR] if per_runner else [])
+    return BatchResult(summary=summary, out_dir=out, files=files)
+
+
+def _assess_row(
+    row: RosterRow, file: str, scratch: Scratch, summary: SquadSummary, assess_fn: Callable[[Profile], Report],
+    results: CsvOut, errors: CsvOut, jsonl: AtomicText, runners_tmp: Path | None,
+) -> None:
+    from .assess import AssessmentError
+
+    races: list[RaceResult] = []
+    race_problems: list[Problem] = []
+    if row.runner_id:
+        first = scratch.claim_id(row.runner_id, row.line)
+        if first is not None:
+            row.problems.append(Problem(file, row.line, row.runner_id, "runner_id", row.runner_id,
+                                        f"duplicate runner_id: line {first} already has it", ROW_NOT_ASSESSED))
+            row.fatal = True
+        else:
+            races, race_problems = scratch.races_for(row.runner_id)
+    profile = build_profile(row, races, file)
+    report: Report | None = None
+    if profile is not None:
+        try:
+            report = assess_fn(profile)
+        except AssessmentError as exc:
+            row.problems.append(Problem(file, row.line, row.runner_id, "", "", f"assessment failed: {exc}", ROW_NOT_ASSESSED))
+    problems = row.problems + race_problems
+    for p in problems:
+        errors.row(_problem_row(p))
+    summary.problems += len(problems)
+
+    report_file = ""
+    if report is not None:
+        summary.add(report)
+        if problems:
+            summary.assessed_with_problems += 1
+        jsonl.fh.write(report.model_dump_json() + "\n")
+        for e in report.emphases[:2]:
+            if e.score > 0:
+                scratch.add_member(e.pillar, e.gap, e.score, e.rank, row.line, report.runner_id, report.name)
+        if runners_tmp is not None:
+            name = scratch.claim_name(safe_file_stem(report.runner_id, row.line)) + ".md"
+            (runners_tmp / name).write_text(to_markdown(report), encoding="utf-8")
+            report_file = f"{RUNNERS_DIR}/{name}"
+        top = report.top_emphases(3)
+        values = [row.line, row.runner_id, row.name, "assessed", report.eligibility.status, report.fit_score,
+                  *top, *[""] * (3 - len(top)), float(report.weeks_to_race), "", _brief(problems, False, file)]
+    else:
+        summary.errors += 1
+        values = [row.line, row.runner_id, row.name, "error", "", "", "", "", "", "",
+                  _brief(problems, True, file) or "not assessed", _brief(problems, False, file)]
+    if runners_tmp is not None:
+        values.append(report_file)
+    values.extend(row.extra.values())
+    results.row(values)
+
+
+def _swap_dir(new: Path, target: Path) -> None:
+    """Put ``new`` where ``target`` is, removing the old one only once the new one is in place."""
+    old: Path | None = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
+        os.rmdir(old)
+        os.rename(target, old)
+    os.rename(new, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,110 @@
+"""``zegama batch``: a club roster from CSV, through :mod:`assessment.batch`."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from pathlib import Path
+
+import click
+
+from .cli import common_assess_options, fail
+
+_DELIMITERS = {",": ",", ";": ";", "|": "|", "\t": "\t", "tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
+def _delimiter(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return _DELIMITERS[value.lower()]
+    except KeyError:
+        raise click.BadParameter("expected one of , ; | tab") from None
+
+
+def _count_lines(path: str) -> int:
+    """Physical lines in a file, for the progress bar's length (blank lines are counted too)."""
+    n = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            n += chunk.count(b"\n")
+    return max(n, 1)
+
+
+@click.command("batch")
+@click.argument("roster", metavar="ROSTER.csv")
+@click.option("--races", metavar="RACES.csv", help="Race history: one row per result, with the runner_id.")
+@click.option("--profiles", "profiles_dir", metavar="DIR",
+              help="A folder of profile files (YAML/JSON) whose races are added to the roster's runners.")
+@click.option("--out", "out_dir", default="zegama-out", show_default=True, metavar="DIR", help="Where to write the outputs.")
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table", show_default=True,
+              help="Format of the squad summary printed on stdout.")
+@click.option("--excel", is_flag=True, help="CSV outputs for a European Excel: UTF-8 with BOM, ';' and decimal commas.")
+@click.option("--per-runner", is_flag=True, help="Also write one markdown report per runner in DIR/runners/.")
+@click.option("--delimiter", callback=_delimiter, metavar="CHAR",
+              help="The roster's delimiter (, ; | or tab) when the guess is wrong.")
+@click.option("--allow-errors", is_flag=True, help="Exit 0 even when some rows had errors.")
+@common_assess_options
+def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, delimiter, allow_errors,
+              rules_path, as_of, edition, race_date):
+    """Assess a club roster from CSV: per-runner results and squad summary.
+
+    ROSTER.csv has one row per runner; the headers are the profile field names
+    (only runner_id is required). Writes assessments.csv, assessments.jsonl,
+    errors.csv, squad.md and squad.json to --out, and prints the squad summary.
+
+    \b
+    Example:
+        zegama batch examples/roster.csv --races examples/races.csv --as-of 2026-12-01
+
+    \b
+    Exit codes: 0 every row assessed cleanly, 1 some rows had errors (see
+    errors.csv; --allow-errors makes it 0), 2 unusable input or options.
+    """
+    from .assess import AssessmentError
+    from .batch import run_batch, summary_text
+    from .roster import RosterError
+    from .rulebase import RuleFileError, load_rulebase
+
+    rb = None
+    if rules_path:
+        try:
+            rb = load_rulebase(rules_path)
+        except RuleFileError as exc:
+            fail(fmt, "rule_pack", str(exc),
+                 [{"file": f, "rule_id": r, "message": m} for f, r, m in exc.problems], code=2)
+
+    def warn(message: str) -> None:
+        click.echo(f"Warning: {message}", err=True)
+
+    with contextlib.ExitStack() as stack:
+        progress = None
+        if sys.stderr.isatty() and Path(roster).is_file():
+            bar = stack.enter_context(click.progressbar(
+                length=_count_lines(roster), label="Assessing", file=sys.stderr, show_pos=True))
+            progress = bar.update
+        try:
+            result = run_batch(
+                roster, out_dir=out_dir, races=races, profiles_dir=profiles_dir, as_of=as_of, rulebase=rb,
+                edition=edition, race_date=race_date, excel=excel, per_runner=per_runner, delimiter=delimiter,
+                on_warning=warn, progress=progress,
+            )
+        except RosterError as exc:
+            fail(fmt, "input", str(exc), code=2)
+        except AssessmentError as exc:
+            fail(fmt, "options", str(exc), code=2)
+
+    s = result.summary
+    if fmt == "json":
+        with open(result.out_dir / "squad.json", encoding="utf-8") as fh:
+            while chunk := fh.read(1 << 16):
+                click.echo(chunk, nl=False)
+        click.echo(s.counts_line(), err=True)
+    else:
+        click.echo(summary_text(s, fmt), nl=False)
+        click.echo("")
+        click.echo(s.counts_line())
+        click.echo(f"Outputs in {result.out_dir}/: " + ", ".join(p.name for p in result.files))
+    if not result.clean:
+        click.echo(f"{s.problems} problem{'s' if s.problems != 1 else ''} listed in {result.out_dir / 'errors.csv'}", err=True)
+    sys.exit(result.exit_code(allow_errors))
