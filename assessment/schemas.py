@@ -38,12 +38,33 @@ def _durations_as_text(node: Any) -> None:
             _durations_as_text(value)
 
 
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _tidy(node: Any) -> None:
+    """Bounds pydantic leaves as ``ge``/``le`` inside an optional number become JSON Schema
+    keywords, and empty descriptions go."""
+    if isinstance(node, dict):
+        if node.get("type") in ("integer", "number"):
+            for short, keyword in _BOUNDS.items():
+                if short in node and isinstance(node[short], (int, float)):
+                    node[keyword] = node.pop(short)
+        if node.get("description") == "":
+            del node["description"]
+        for value in node.values():
+            _tidy(value)
+    elif isinstance(node, list):
+        for value in node:
+            _tidy(value)
+
+
 def profile_schema() -> dict:
     """What ``assess`` accepts: a runner's profile (all fields but ``runner_id`` optional)."""
     from .profile import Profile
 
     schema = Profile.model_json_schema(mode="validation")
     _durations_as_text(schema)
+    _tidy(schema)
     return {
         "$schema": DIALECT,
         "$id": "urn:zegama-assess:profile",
