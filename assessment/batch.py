@@ -338,7 +338,7 @@ def _group_rows(members: Iterable[dict[str, Any]]) -> list[list[Any]]:
 _GROUP_HEADERS = ["runner_id", "name", "gap", "score", "rank"]
 
 
-def _summary_sections(s: SquadSummary, fmt: str) -> Iterator[str]:
+def _summary_sections(s: SquadSummary, fmt: str, warnings: bool = True) -> Iterator[str]:
     """The parts of the summary before the session groups, as markdown or plain text."""
     md = fmt == "markdown"
     tf = "github" if md else "simple"
@@ -373,7 +373,7 @@ def _summary_sections(s: SquadSummary, fmt: str) -> Iterator[str]:
     if missing:
         yield f"\n{'## ' if md else ''}Tests to take (unknown benchmarks)\n\n"
         yield tabulate([[m["field"], m["runners"]] for m in missing], headers=["field", "runners"], tablefmt=tf) + "\n"
-    if s.warnings:
+    if s.warnings and warnings:
         yield f"\n{'## ' if md else ''}Warnings\n\n" + "".join(f"- {w}\n" for w in s.warnings)
 
 
@@ -409,7 +409,8 @@ def write_squad_json(fh: TextIO, s: SquadSummary, groups: Callable[[str], Iterab
 
 def summary_text(s: SquadSummary, fmt: str = "table", width: int = 80) -> str:
     """The summary for the terminal; session groups show their first members only."""
-    out = list(_summary_sections(s, "markdown" if fmt == "markdown" else "table"))
+    # Warnings went to stderr as they were found; squad.md keeps them.
+    out = list(_summary_sections(s, "markdown" if fmt == "markdown" else "table", warnings=False))
     md = fmt == "markdown"
     out.append(f"\n{'## ' if md else ''}Session groups (two first emphases, largest gap first)\n")
     for pillar in PILLARS:
