@@ -145,6 +145,7 @@ def rule_details(rb, rule_id: str) -> dict:
         "outcome": r.outcome,
         "condition": describe(cr.cond),
         "when": r.when,
+        "asserts": {"kind": r.asserts.kind, "copy": list(r.asserts.copy_fields)} if r.asserts else None,
         "targets": targets,
         "message": r.message,
         "rationale": r.rationale,
@@ -167,6 +168,10 @@ def _show_text(rb, d: dict) -> str:
     out.append(f"pillar: {d['pillar']}   kind: {d['kind']}" + (f"   outcome: {d['outcome']}" if d["outcome"] else "")
                + f"   fact: {d['fact']}   file: {d['file']}")
     out += ["", f"Fires when (on each {d['fact']} fact):"] + ["  " + line for line in d["condition"].splitlines()]
+    if d["asserts"]:
+        out += textwrap.wrap(f"Then asserts a {d['asserts']['kind']} fact with "
+                             f"{', '.join(d['asserts']['copy']) or 'no fields'} (for the rules that read it).",
+                             78, subsequent_indent="  ")
     if d["targets"]:
         out += ["", "Targets:"]
         for t in d["targets"]:
@@ -301,7 +306,10 @@ def export_cmd(fmt, rules_path, output):
     The result is ``{ruleset_name: {rule_id: {"all": [...], "pri": n, "run": rule_id}}}``:
     another durable-rules host registers it after replacing each ``run`` with its
     own action. Facts carry a ``kind`` (runner, race, ...) and per-runner targets
-    as ``target_<parameter>`` fields, as ``zegama`` builds them.
+    as ``target_<parameter>`` fields, as ``zegama`` builds them. The host should
+    add a rule that matches every fact, so that a fact no rule wants does not
+    abort the batch, and the actions of rules that assert facts (``zegama rules
+    show ID`` says which) should assert them, for the rules that read them.
     """
     from .compiler import export_durable
 
