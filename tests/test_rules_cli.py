@@ -112,6 +112,8 @@ EXPECTED_BROKEN = [
     ("rules/bad.yaml", "BRK006", "unknown field 'vk_speed'"),
     ("rules/bad.yaml", "BRK006", "'eq' against 'often' (text) can never match"),
     ("rules/bad.yaml", "BRK006", "unknown source 'nowhere2020'"),
+    ("rules/bad.yaml", "BRK007", "goal (text): 'elite' is not one of finish, compete, podium"),
+    ("rules/bad.yaml", "BRK007", "uses_poles (bool): 'eq' against 'yes' (text) can never match"),
 ]
 
 
