@@ -209,9 +209,19 @@ def _label(severity: float, kind: str) -> str:
     return "minor" if severity < 0.34 else "moderate" if severity < 0.67 else "major"
 
 
-class _SafeDict(dict):
+class _Fill(dict):
+    """Message placeholders, formatted only when a message asks for them."""
+
+    def __init__(self, rb: RuleBase, fact: dict):
+        super().__init__()
+        self._rb = rb
+        self._fact = fact
+
     def __missing__(self, key: str) -> str:
-        return "unknown"
+        value = self._fact.get(key)
+        if key.startswith("target_") and key[7:] in self._rb.parameters:
+            return self._rb.format_param(key[7:], value)
+        return format_value(key, value)
 
 
 def _subject(fact: dict) -> str:
@@ -237,12 +247,7 @@ def _finding(rb: RuleBase, m: Match, runner: dict) -> Finding:
         if not f.startswith("target_")
     ]
     targets = [_target(rb, n, v) for n, v in target_values.items()]
-    fill = _SafeDict(
-        {
-            k: rb.format_param(k[7:], v) if k.startswith("target_") and k[7:] in rb.parameters else format_value(k, v)
-            for k, v in fact.items()
-        }
-    )
+    fill = _Fill(rb, fact)
     for n, v in target_values.items():
         fill[f"target_{n}"] = rb.format_param(n, v)
     if targets:

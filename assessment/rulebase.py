@@ -16,6 +16,7 @@ executed. Every problem is reported with its file and rule id, all at once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import string
@@ -192,9 +193,12 @@ class RuleBase:
         return [self.sources[s] for s in self.parameters[name].sources]
 
     # ------------------------------------------------------------------ identity
-    @property
+    @functools.cached_property
     def digest(self) -> str:
-        """A hash of everything that changes results: rules, parameters, race data and scoring."""
+        """A hash of everything that changes results: rules, parameters, race data and scoring.
+
+        Computed once: a loaded pack is not modified afterwards.
+        """
         blob = json.dumps(
             {
                 "rules": {k: v.rule.model_dump(mode="json") for k, v in sorted(self.rules.items())},
