@@ -129,8 +129,31 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_registrations)
 
 
+_fields_cache: dict[str, dict[str, frozenset[str]]] = {}
+
+
+def engine_fields(rb: RuleBase) -> dict[str, frozenset[str]]:
+    """The fields the engine needs per fact kind: what conditions read and rules copy."""
+    key = rb.digest
+    if key not in _fields_cache:
+        needed: dict[str, set[str]] = {}
+        for cr in rb.rules.values():
+            kind = needed.setdefault(cr.rule.fact, {"kind"})
+            kind.update(cr.fields)
+            kind.update(f"target_{p}" for p in cr.params if rb.parameters[p].by)
+            if cr.rule.asserts is not None:
+                kind.update(cr.rule.asserts.copy_fields)
+        _fields_cache[key] = {k: frozenset(v) for k, v in needed.items()}
+    return _fields_cache[key]
+
+
 def run_engine(rb: RuleBase, facts: list[dict]) -> list[Match]:
-    """Fire the pack on the facts with durable-rules."""
+    """Fire the pack on the facts with durable-rules.
+
+    The engine gets slim facts (only the fields some rule reads, plus an index);
+    every (de)serialisation inside durable-rules scales with fact size. Matches
+    come back with the full fact, for evidence and messages.
+    """
     name = ruleset_name(rb)
     engine = get_engine()
     if name not in _registered:
@@ -138,7 +161,20 @@ def run_engine(rb: RuleBase, facts: list[dict]) -> list[Match]:
             if name not in _registered:
                 engine.register(name, compile_rules(rb), derivations(rb))
                 _registered.add(name)
-    return engine.run(name, facts)
+    wanted = engine_fields(rb)
+    slim = []
+    for i, fact in enumerate(facts):
+        keep = wanted.get(fact.get("kind"), frozenset(("kind",)))
+        item = {k: v for k, v in fact.items() if k in keep}
+        item["_i"] = i
+        slim.append(item)
+    out = []
+    for m in engine.run(name, slim):
+        if "_i" in m.fact:
+            out.append(Match(m.rule_id, facts[m.fact["_i"]]))
+        else:
+            out.append(m)
+    return out
 
 
 def run_reference(rb: RuleBase, facts: list[dict]) -> list[Match]:
