@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("assessment.rules_cli:rules_group", "List, show, validate, test and export rule packs."),
     "schema": ("assessment.rules_cli:schema_cmd", "Print the JSON Schema of profiles, reports or rule files."),
     "explain": ("assessment.rules_cli:explain_cmd", "Why a rule did or did not fire for a runner, value by value."),
+    "progress": ("assessment.progress_cli:progress_cmd", "Compare two assessments of the same runner or roster."),
 }
 
 
@@ -98,7 +99,8 @@ def fail(fmt: str, kind: str, message: str, problems: list | None = None, code: 
 
 @click.command("assess")
 @click.argument("profile", metavar="PROFILE.yaml|.json|-")
-@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json", "html"]), default="table", show_default=True,
+              help="html: one self-contained page with charts (best with -o report.html).")
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
 @common_assess_options
 def assess_cmd(profile, fmt, output, rules_path, as_of, edition, race_date):
@@ -125,7 +127,7 @@ def assess_cmd(profile, fmt, output, rules_path, as_of, edition, race_date):
              [{"field": f, "message": m} for f, m in exc.problems])
     except AssessmentError as exc:
         fail(fmt, "assessment", str(exc))
-    text = render(report, fmt)
+    text = render(report, fmt, profile=data, rulebase=rb)
     if output:
         write_atomic(output, text)
     else:

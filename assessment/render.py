@@ -157,7 +157,12 @@ def to_markdown(r: Report) -> str:
     return "\n".join(md)
 
 
-def render(r: Report, fmt: str) -> str:
+def render(r: Report, fmt: str, profile=None, rulebase=None) -> str:
+    """The report as ``fmt``; ``html`` also uses the profile, when given, for exact chart values."""
+    if fmt == "html":
+        from .html_report import runner_html
+
+        return runner_html(r, profile, rulebase)
     if fmt == "json":
         return to_json(r) + "\n"
     if fmt == "markdown":
