@@ -290,7 +290,7 @@ def squad_heatmap(rows: Sequence[tuple[str, Sequence[float]]], columns: Sequence
         data = np.array([[100 * g for g in gaps] for _, gaps in rows], dtype=float).reshape(len(rows), len(columns))
         fig = _figure(1.1 * len(columns) + 2.6, 0.32 * len(rows) + 1.6)
         ax = fig.add_subplot()
-        image = ax.imshow(data, cmap="viridis_r", vmin=0, vmax=100, aspect="auto")
+        image = ax.imshow(data, cmap="Blues", vmin=0, vmax=100, aspect="auto")
         for (i, j), v in np.ndenumerate(data):
             ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=8,
                     color="white" if v >= 55 else INK)

@@ -35,7 +35,7 @@ a { color: var(--accent); }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: .6rem .8rem; background: var(--soft); }
 .card .k { font-size: .8rem; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
 .card .v { font-size: 1.35rem; font-weight: 700; }
-.badge { display: inline-block; padding: .05rem .5rem; border-radius: 3px; font-weight: 700; font-size: .85rem;
+.badge { display: inline-block; white-space: nowrap; padding: .05rem .5rem; border-radius: 3px; font-weight: 700; font-size: .85rem;
          border: 2px solid var(--ink); letter-spacing: .03em; }
 .badge.eligible { background: #d9efe3; }
 .badge.at_risk { background: #fff2cc; border-style: dashed; }
@@ -489,14 +489,15 @@ def runner_progress_body(p) -> str:
     out = [f"<header><h1>Progress: {_e(_who(p.name, p.runner_id))}</h1>",
            f'<p class="sub">{_e(p.as_of_before)} &rarr; {_e(p.as_of_now)} ({p.weeks_between:g} weeks apart)</p>',
            '<div class="cards">'
-           + _card("Entry profile", f"{_badge(p.eligibility_before)} &rarr; {_badge(p.eligibility_now)}")
+           + _card("Entry profile", f"{_badge(p.eligibility_before)} &rarr; {_badge(p.eligibility_now)}"
+                   if p.eligibility_changed else f"{_badge(p.eligibility_now)} <small>(unchanged)</small>")
            + _card("Profile fit", f"{p.fit_before} &rarr; {p.fit_now} <small>({_signed(p.fit_change)})</small>")
            + _card("Gaps closed", str(len(p.closed)))
            + _card("Gaps opened", str(len(p.opened)))
            + "</div></header>"]
     out += [f'<p class="warn">{_e(w)}</p>' for w in p.warnings]
     out.append('<h2 id="radar">Before and after</h2>')
-    out.append('<div class="chart-row"><figure>' + radar(p.traits_now, before=p.traits_before) +
+    out.append('<div class="chart-row"><figure>' + radar(p.traits_now, before=p.traits_before, now_label="Now") +
                "<figcaption>Share of the Zegama target (dashed ring = 100): dotted with squares before, solid with "
                "circles now. A saved report carries only the values that fell short, so a benchmark it never "
                "mentions is unknown (shaded).</figcaption></figure><div>")

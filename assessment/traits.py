@@ -46,11 +46,11 @@ class Trait:
 TRAITS: tuple[Trait, ...] = (
     Trait("uphill_power", "Uphill power", (
         Benchmark("vk_time", "Vertical-km time", "vk_time", "lower"),
-        Benchmark("uphill_test_vam", "Uphill threshold test (m/h)", "uphill_test_vam", "higher"),
+        Benchmark("uphill_test_vam", "Uphill test (m/h)", "uphill_test_vam", "higher"),
     )),
     Trait("steep_hiking", "Steep hiking", (
-        Benchmark("longest_climb_m", "Longest training climb (m)", "min_longest_climb_m", "higher"),
-        Benchmark("weekly_dplus_per_km", "Weekly climbing per km (m/km)", "min_weekly_dplus_per_km", "higher",
+        Benchmark("longest_climb_m", "Longest climb (m)", "min_longest_climb_m", "higher"),
+        Benchmark("weekly_dplus_per_km", "Climbing per km run (m/km)", "min_weekly_dplus_per_km", "higher",
                   ("weekly_dplus_m", "weekly_km")),
     )),
     Trait("descending", "Descending", (
@@ -63,12 +63,12 @@ TRAITS: tuple[Trait, ...] = (
         Benchmark("cmj_cm", "Countermovement jump (cm)", "min_cmj_cm", "higher"),
     )),
     Trait("sustained_intensity", "Sustained intensity", (
-        Benchmark("aet_ant_gap_pct", "AeT-AnT heart-rate gap (%)", "max_aet_ant_gap_pct", "lower",
+        Benchmark("aet_ant_gap_pct", "AeT-AnT HR gap (%)", "max_aet_ant_gap_pct", "lower",
                   ("aet_hr", "threshold_hr")),
         Benchmark("flat_10k_time", "Flat 10K time", "flat_10k_time", "lower"),
     )),
     Trait("composure", "Composure", (
-        Benchmark("crowd_composure", "Composure in a crowd (1-5)", "min_mental_rating", "higher"),
+        Benchmark("crowd_composure", "Crowd composure (1-5)", "min_mental_rating", "higher"),
         Benchmark("pacing_discipline", "Pacing discipline (1-5)", "min_mental_rating", "higher"),
         Benchmark("bad_weather_comfort", "Bad-weather comfort (1-5)", "min_mental_rating", "higher"),
     )),
