@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import itertools
 import math
 import re
 import threading
@@ -31,11 +30,11 @@ GRID = "#b8b8b8"
 UNKNOWN = "#9a9a9a"
 # Light to dark, for stacked segments and phases (readable in grey-scale).
 RAMP = ("#c6dbef", "#6baed6", "#2171b5", "#08306b", "#9ecae1", "#4292c6")
-HATCHES = ("", "//", "..", "xx", "\\\\", "++")
+HATCHES = ("", "//", "\\\\", "xx", "--", "++")   # line hatches: dots would cost ~70 kB of SVG each
 PHASE_STYLE = {
     "base": ("#deebf7", ""),
     "build": ("#9ecae1", "//"),
-    "race_specific": ("#4292c6", ".."),
+    "race_specific": ("#4292c6", "\\\\"),
     "taper": ("#08306b", ""),
 }
 PHASE_LABELS = {"base": "Base", "build": "Build", "race_specific": "Race-specific", "taper": "Taper"}
@@ -43,12 +42,12 @@ PHASE_LABELS = {"base": "Base", "build": "Build", "race_specific": "Race-specifi
 PHASE_STARTS = (("base", math.inf), ("build", 16.0), ("race_specific", 10.0), ("taper", 2.0))
 
 _lock = threading.Lock()   # matplotlib's rcParams are process-global
-_counter = itertools.count(1)
 
 
 def _rc() -> dict:
     return {
         "svg.fonttype": "none",
+        "svg.hashsalt": "zegama",      # the same chart gives the same SVG
         "font.family": "DejaVu Sans",
         "font.size": 10,
         "axes.edgecolor": INK,
@@ -68,7 +67,7 @@ def _svg(fig, title: str, desc: str, key: str) -> str:
                 bbox_inches="tight", pad_inches=0.05)
     text = buf.getvalue()
     text = text[text.index("<svg"):]
-    prefix = f"{key}{next(_counter)}-"
+    prefix = f"{key}-"
     text = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', text)
     text = re.sub(r'(xlink:href|href)="#([^"]+)"', lambda m: f'{m.group(1)}="#{prefix}{m.group(2)}"', text)
     text = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", text)
@@ -94,6 +93,7 @@ def _figure(width: float, height: float):
 
 
 def _render(draw, key: str, title: str, desc: str) -> str:
+    """Draw and serialise; ``key`` prefixes the SVG's ids (one chart per key on a page)."""
     import matplotlib
 
     with _lock, matplotlib.rc_context(_rc()):
@@ -107,6 +107,14 @@ def _fmt(x: float | None) -> str:
 
 # --------------------------------------------------------------------------- radar
 
+def radar_segments(shares: Sequence[float | None]) -> list[tuple[int, int]]:
+    """The outline's edges: each pair of neighbouring axes (wrapping round) that are both known."""
+    n = len(shares)
+    if n < 2:
+        return []
+    return [(i, (i + 1) % n) for i in range(n) if shares[i] is not None and shares[(i + 1) % n] is not None]
+
+
 def radar(traits: Sequence[TraitScore], before: Sequence[TraitScore] | None = None, *,
           target_label: str = "Zegama target", now_label: str = "You", before_label: str = "Before") -> str:
     """The runner (and optionally an earlier assessment) against the target, one axis per trait.
@@ -118,7 +126,7 @@ def radar(traits: Sequence[TraitScore], before: Sequence[TraitScore] | None = No
     angles = [2 * math.pi * i / n for i in range(n)]   # clockwise from the top (see the offset below)
 
     def draw():
-        fig = _figure(5.2, 4.9)
+        fig = _figure(4.3, 4.1)
         ax = fig.add_subplot(projection="polar")
         ax.set_theta_offset(math.pi / 2)
         ax.set_theta_direction(-1)
@@ -146,11 +154,8 @@ def radar(traits: Sequence[TraitScore], before: Sequence[TraitScore] | None = No
         for values, colour, style, marker, lw, label, alpha in series:
             shares = [min(v.share, 100.0) if v.share is not None else None for v in values]
             first = True
-            for i in range(n):
-                j = (i + 1) % n
+            for i, j in radar_segments(shares):
                 a, b = shares[i], shares[j]
-                if a is None or b is None:
-                    continue
                 aj = angles[j] if j else 2 * math.pi
                 ax.plot([angles[i], aj], [a, b], color=colour, linestyle=style, linewidth=lw, zorder=4,
                         label=label if first else None)
