@@ -74,12 +74,19 @@ def neutralise(cell: str) -> str:
 # --------------------------------------------------------------------------- output files
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class AtomicText:
     """A text file written beside its target and renamed over it on ``commit``."""
 
     def __init__(self, target: Path, *, encoding: str = "utf-8", newline: str | None = ""):
         self.target = target
         fd, self.tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
         self.fh: TextIO = os.fdopen(fd, "w", encoding=encoding, newline=newline)
 
     def commit(self) -> None:
@@ -144,6 +151,8 @@ class Scratch:
             CREATE INDEX races_by_runner ON races (runner_id);
             CREATE TABLE members (pillar TEXT, gap REAL, score REAL, rank INTEGER, line INTEGER,
                                   runner_id TEXT, name TEXT);
+            -- read in this order at the end: an index, not a sort of the whole table in memory
+            CREATE INDEX members_by_gap ON members (pillar, gap DESC, score DESC, line);
             CREATE TABLE names (key TEXT PRIMARY KEY) WITHOUT ROWID;
             """
         )
@@ -189,7 +198,8 @@ class Scratch:
         """Race rows whose runner is not in the roster (or that have no runner_id)."""
         yield from self.db.execute(
             "SELECT runner_id, file, line, problems FROM races "
-            "WHERE runner_id IS NULL OR runner_id NOT IN (SELECT runner_id FROM ids) ORDER BY seq"
+            "WHERE runner_id IS NULL OR NOT EXISTS (SELECT 1 FROM ids WHERE ids.runner_id = races.runner_id) "
+            "ORDER BY seq"
         )
 
     # session groups
@@ -331,8 +341,9 @@ def _edition_line(s: SquadSummary) -> str:
             f"as of {s.as_of}, {PHASE_NAMES[ed['phase']]} phase")
 
 
-def _group_rows(members: Iterable[dict[str, Any]]) -> list[list[Any]]:
-    return [[m["runner_id"], m["name"] or "", f"{m['gap']:.2f}", f"{m['score']:.0f}", m["rank"]] for m in members]
+def _group_rows(members: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
+    for m in members:
+        yield [m["runner_id"], m["name"] or "", f"{m['gap']:.2f}", f"{m['score']:.0f}", m["rank"]]
 
 
 _GROUP_HEADERS = ["runner_id", "name", "gap", "score", "rank"]
@@ -419,7 +430,7 @@ def summary_text(s: SquadSummary, fmt: str = "table", width: int = 80) -> str:
         out.append(f"\n{'### ' if md else ''}{PILLAR_NAMES[pillar]}: {size} runner{'s' if size != 1 else ''}\n")
         if head:
             out.append("\n" if md else "")
-            out.append(tabulate(_group_rows(head), headers=_GROUP_HEADERS, tablefmt="github" if md else "simple",
+            out.append(tabulate(list(_group_rows(head)), headers=_GROUP_HEADERS, tablefmt="github" if md else "simple",
                                 maxcolwidths=[24, 24, None, None, None]) + "\n")
         if size > len(head):
             out.append(f"... and {size - len(head)} more in squad.md\n")
@@ -529,6 +540,7 @@ def run_batch(
         outputs += [results, errors, jsonl]
         if per_runner:
             runners_tmp = Path(tempfile.mkdtemp(prefix=f".{RUNNERS_DIR}.", suffix=".tmp", dir=out))
+            runners_tmp.chmod(0o777 & ~_umask())
 
         for row in read_roster(table):
             summary.read += 1
