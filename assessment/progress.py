@@ -80,6 +80,7 @@ class Snapshot:
     gaps: dict[str, Gap]
     values: dict[str, Value]
     traits: list[TraitScore]
+    tests: dict[str, frozenset[str]] = field(default_factory=dict)   # test-to-take rule -> the fields it reads
 
     @property
     def measured(self) -> set[str]:
@@ -134,7 +135,27 @@ def snapshot(report: Report) -> Snapshot:
         gaps=gaps,
         values=benchmark_values(report),
         traits=traits_from_report(report),
+        tests={f.rule_id: frozenset(ev.field for ev in f.evidence) for f in report.findings if f.kind == "missing"},
     )
+
+
+_INPUTS = {b.field: set(b.inputs or (b.field,)) for t in TRAITS for b in t.benchmarks}
+
+
+def tests_taken(old: Snapshot, new: Snapshot) -> set[str]:
+    """Fields measured since ``old``: a test to take that no longer fires, when it reads one benchmark only.
+
+    (A test for a group, such as "no strength test at all", stops firing once any
+    one of them is measured, so it does not say which.)
+    """
+    out: set[str] = set()
+    for rid, fields in old.tests.items():
+        if rid in new.gaps or not fields:
+            continue
+        for bench, inputs in _INPUTS.items():
+            if fields <= inputs:
+                out |= fields | {bench}
+    return out
 
 
 # --------------------------------------------------------------------------- comparison
@@ -310,13 +331,13 @@ def compare(old: Snapshot, new: Report | Snapshot) -> RunnerProgress:
     if cur.edition != old.edition:
         warnings.append(f"different target editions ({old.edition} before, {cur.edition} now)")
 
-    # A benchmark short before and silent now reached its target.
-    measured_before = old.measured
+    # A benchmark measured before (or whose test was taken since) and silent now has no gap.
+    measured = old.measured | tests_taken(old, cur)
     values_now = dict(cur.values)
-    for f in measured_before:
-        if f not in values_now:
+    for f in measured:
+        if f not in values_now and (f in old.values or f in _INPUTS):
             values_now[f] = Value("no_gap", display="no gap found")
-    traits_now = traits_from_report(new_report, frozenset(measured_before)) if new_report is not None else cur.traits
+    traits_now = traits_from_report(new_report, frozenset(measured)) if new_report is not None else cur.traits
 
     fields = sorted(set(old.values) | set(values_now), key=lambda f: (_ORDER.get(f, 999), f))
     absent = Value("absent")
@@ -621,7 +642,7 @@ def _roster_lines(p: RosterProgress, md: bool) -> list[str]:
     gc = p.gap_counts()
     out = [f"{h1}Squad progress", "" if md else "=" * 14]
     out += [
-        f"{p.before} -> {p.now}" + ("  " if md else ""),
+        *(_wrap(f"Before: {p.before}", md) + _wrap(f"Now:    {p.now}", md)),
         f"Runners: {len(p.runners)} in both, {len(p.joined)} joined, {len(p.left)} left" + ("  " if md else ""),
         f"Mean profile fit: {_num(fb, digits=1)} -> {_num(fn, digits=1)}" + ("  " if md else ""),
         f"Gaps: {gc.get('closed', 0)} closed, {gc.get('opened', 0)} opened, {gc.get('narrowed', 0)} narrowed, "
@@ -650,10 +671,18 @@ def _roster_lines(p: RosterProgress, md: bool) -> list[str]:
                      closed if md else _short(closed, 22), opened if md else _short(opened, 14), elig])
     out.append(tabulate(rows, headers=["Runner", "Fit", "Closed", "Opened", "Entry profile"], tablefmt=fmt))
     if p.joined:
-        out += ["", "Joined: " + ", ".join(p.joined)]
+        out += ["", *_wrap("Joined: " + ", ".join(p.joined), md)]
     if p.left:
-        out += ["", "Left: " + ", ".join(p.left)]
+        out += ["", *_wrap("Left: " + ", ".join(p.left), md)]
     return out
+
+
+def _wrap(text: str, md: bool) -> list[str]:
+    import textwrap
+
+    if md:
+        return [text + "  "]
+    return textwrap.wrap(text, 80, break_long_words=True, break_on_hyphens=False, subsequent_indent="  ")
 
 
 def render_progress(p: RunnerProgress | RosterProgress, fmt: str = "table") -> str:

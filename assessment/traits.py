@@ -230,7 +230,7 @@ def traits_from_report(report: Report, measured: set[str] | frozenset[str] = fro
             elif b.field in known:
                 ev = known[b.field]
                 scores.append(BenchmarkScore(b.field, b.label, "met", 100.0, ev.value, ev.display))
-            elif b.field in measured:
+            elif b.field in measured or (b.inputs and all(i in measured for i in b.inputs)):
                 scores.append(BenchmarkScore(b.field, b.label, "no_gap", 100.0, None, "no gap found"))
             else:
                 scores.append(BenchmarkScore(b.field, b.label, "unknown", None, None, "not in the report"))
