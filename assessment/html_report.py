@@ -50,7 +50,7 @@ figcaption { color: var(--muted); font-size: .9rem; margin-top: .3rem; }
 svg.chart { display: block; width: 100%; height: auto; }
 svg.chart-radar { max-width: 34rem; margin: 0 auto; }
 svg.chart-phases { max-width: 52rem; }
-.chart-row { display: grid; grid-template-columns: minmax(0, 1.1fr) minmax(0, 1fr); gap: 1.5rem; align-items: start; }
+.chart-row { display: grid; grid-template-columns: minmax(0, 1.25fr) minmax(0, 1fr); gap: 1.5rem; align-items: start; }
 @media (max-width: 52rem) { .chart-row { grid-template-columns: 1fr; } }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; font-size: .92rem; }
 caption { text-align: left; font-weight: 700; padding-bottom: .3rem; }
