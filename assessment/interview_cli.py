@@ -29,7 +29,7 @@ class TerminalAsker:
     """
 
     def __init__(self, stdin=None):
-        self.stdin = stdin or click.get_text_stream("stdin")
+        self.stdin = stdin or sys.stdin
         try:
             self.echo = not self.stdin.isatty()
         except (AttributeError, ValueError):
