@@ -301,7 +301,7 @@ def _benchmark(field_name: str, a: Value, b: Value) -> BenchmarkChange:
         delta = round(float(b.value) - float(a.value), 4)
     return BenchmarkChange(
         field=field_name,
-        label=_LABELS.get(field_name, field_name.replace("_", " ")),
+        label=_LABELS.get(field_name, field_name.replace("_", " ").capitalize()),
         before=a.display or "not in the report",
         now=b.display or "not in the report",
         state_before=a.state,
