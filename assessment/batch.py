@@ -25,6 +25,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import textwrap
 import unicodedata
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -354,7 +355,8 @@ def _summary_sections(s: SquadSummary, fmt: str, warnings: bool = True) -> Itera
     md = fmt == "markdown"
     tf = "github" if md else "simple"
     title = f"Squad summary: {s.roster}"
-    yield (f"# {title}\n\n" if md else f"{title}\n{'=' * len(title)}\n") + _edition_line(s) + "\n"
+    yield (f"# {title}\n\n" if md else f"{title}\n{'=' * len(title)}\n") + (
+        _edition_line(s) if md else textwrap.fill(_edition_line(s), 80)) + "\n"
     yield f"\n{'**' if md else ''}{s.counts_line()}{'**' if md else ''}\n"
     extra = []
     if s.assessed_with_problems:
@@ -379,7 +381,7 @@ def _summary_sections(s: SquadSummary, fmt: str, warnings: bool = True) -> Itera
         yield f"\n{'## ' if md else ''}Most common gaps\n\n"
         rows = [[g["rule_id"], g["title"], PILLAR_NAMES.get(g["pillar"], g["pillar"]), g["runners"], f"{100 * g['share']:.0f}%"] for g in gaps]
         yield tabulate(rows, headers=["rule", "gap", "pillar", "runners", "share"], tablefmt=tf,
-                       maxcolwidths=[None, None if md else 36, None, None, None]) + "\n"
+                       maxcolwidths=[None, None if md else 28, None, None, None]) + "\n"
     missing = s.common_missing()
     if missing:
         yield f"\n{'## ' if md else ''}Tests to take (unknown benchmarks)\n\n"

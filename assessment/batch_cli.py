@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import textwrap
 from pathlib import Path
 
 import click
@@ -22,13 +23,10 @@ def _delimiter(ctx, param, value):
         raise click.BadParameter("expected one of , ; | tab") from None
 
 
-def _count_lines(path: str) -> int:
-    """Physical lines in a file, for the progress bar's length (blank lines are counted too)."""
-    n = 0
+def _count_rows(path: str) -> int:
+    """Non-blank lines after the header: the progress bar's length (a cell on two lines counts twice)."""
     with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            n += chunk.count(b"\n")
-    return max(n, 1)
+        return max(sum(1 for line in fh if line.strip(b" \t\r\n;,|")) - 1, 1)
 
 
 @click.command("batch")
@@ -80,9 +78,14 @@ def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, deli
     with contextlib.ExitStack() as stack:
         progress = None
         if sys.stderr.isatty() and Path(roster).is_file():
-            bar = stack.enter_context(click.progressbar(
-                length=_count_lines(roster), label="Assessing", file=sys.stderr, show_pos=True))
-            progress = bar.update
+            bars = []
+
+            def progress(n: int) -> None:
+                # Started on the first row, after the warnings about the file's header.
+                if not bars:
+                    bars.append(stack.enter_context(click.progressbar(
+                        length=_count_rows(roster), label="Assessing", file=sys.stderr, show_pos=True)))
+                bars[0].update(n)
         try:
             result = run_batch(
                 roster, out_dir=out_dir, races=races, profiles_dir=profiles_dir, as_of=as_of, rulebase=rb,
@@ -104,7 +107,7 @@ def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, deli
         click.echo(summary_text(s, fmt), nl=False)
         click.echo("")
         click.echo(s.counts_line())
-        click.echo(f"Outputs in {result.out_dir}/: " + ", ".join(p.name for p in result.files))
+        click.echo(textwrap.fill(f"Outputs in {result.out_dir}/: " + ", ".join(p.name for p in result.files), 80))
     if not result.clean:
         click.echo(f"{s.problems} problem{'s' if s.problems != 1 else ''} listed in {result.out_dir / 'errors.csv'}", err=True)
     sys.exit(result.exit_code(allow_errors))
