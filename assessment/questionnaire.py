@@ -935,7 +935,14 @@ class Interview:
         try:
             return load_profile(data)
         except ProfileError as exc:
-            raise AnswerError("; ".join(m for _, m in exc.problems)) from None
+            raise AnswerError("; ".join(self._in_words(m) for _, m in exc.problems)) from None
+
+    def _in_words(self, message: str) -> str:
+        """Name fields as the questions do: 'aet_hr (174)' -> 'aerobic threshold heart rate (174)'."""
+        for q in self.q.questions():
+            if q.field and "_" in q.field:
+                message = re.sub(rf"\b{q.field}\b", q.label[:1].lower() + q.label[1:], message)
+        return message
 
     # ------------------------------------------------------------------ changing the state
 
@@ -1143,7 +1150,8 @@ class Interview:
             try:
                 self.apply(slot, outcome, editing=editing)
             except AnswerError as exc:
-                asker.say(f"  Not accepted: {exc}. Please try again.")
+                asker.say(f"  Not accepted: {exc}.")
+                asker.say("  Please try again (earlier answers can be changed at the review at the end).")
                 continue
             if outcome.kind == "unknown":
                 asker.say("  Noted as unknown: the report will tell you how to measure it.")

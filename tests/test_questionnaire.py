@@ -324,7 +324,7 @@ def test_cross_field_checks_are_asked_again(full):
     asker = ScriptedAsker(answers)
     iv = Interview(full)
     iv.run(asker)
-    assert "aet_hr (180) must be below threshold_hr (175)" in "\n".join(asker.transcript)
+    assert "aerobic threshold heart rate (180) must be below threshold heart rate (175)" in "\n".join(asker.transcript)
     assert iv.profile_data()["aet_hr"] == 150
 
 
