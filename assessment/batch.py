@@ -344,7 +344,7 @@ def _edition_line(s: SquadSummary) -> str:
 
 def _group_rows(members: Iterable[dict[str, Any]]) -> Iterator[list[Any]]:
     for m in members:
-        yield [m["runner_id"], m["name"] or "", f"{m['gap']:.2f}", f"{m['score']:.0f}", m["rank"]]
+        yield [m["runner_id"], m["name"] or "", m["gap"], m["score"], m["rank"]]
 
 
 _GROUP_HEADERS = ["runner_id", "name", "gap", "score", "rank"]
@@ -404,8 +404,9 @@ def write_squad_markdown(fh: TextIO, s: SquadSummary, groups: Callable[[str], It
             continue
         # tabulate needs every row at once: write the table by hand to stream it.
         fh.write("| " + " | ".join(_GROUP_HEADERS) + " |\n|" + "---|" * len(_GROUP_HEADERS) + "\n")
-        for row in _group_rows(groups(pillar)):
-            fh.write("| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |\n")
+        for rid, name, gap, score, rank in _group_rows(groups(pillar)):
+            cells = [rid, name, f"{gap:.2f}", f"{score:.0f}", str(rank)]
+            fh.write("| " + " | ".join(" ".join(c.split()).replace("|", "\\|") for c in cells) + " |\n")
 
 
 def write_squad_json(fh: TextIO, s: SquadSummary, groups: Callable[[str], Iterable[dict[str, Any]]]) -> None:
@@ -433,7 +434,7 @@ def summary_text(s: SquadSummary, fmt: str = "table", width: int = 80) -> str:
         if head:
             out.append("\n" if md else "")
             out.append(tabulate(list(_group_rows(head)), headers=_GROUP_HEADERS, tablefmt="github" if md else "simple",
-                                maxcolwidths=[24, 24, None, None, None]) + "\n")
+                                floatfmt=("", "", ".2f", ".0f", ""), maxcolwidths=[24, 24, None, None, None]) + "\n")
         if size > len(head):
             out.append(f"... and {size - len(head)} more in squad.md\n")
     return "".join(out)
