@@ -522,10 +522,12 @@ def run_batch(
         warn(w)
 
     out = Path(out_dir)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     summary = SquadSummary(roster=table.name, as_of=day.isoformat(), warnings=warnings)
     scratch = Scratch()
-    extra_cols = [f"input_{c}" if c in ASSESSMENT_COLUMNS or c == "report_file" else c for c in table.unknown]
+    ours = {c.lower() for c in ASSESSMENT_COLUMNS} | {"report_file"}
+    extra_cols = [f"input_{c}" if c.lower() in ours else c for c in table.unknown]
     columns = list(ASSESSMENT_COLUMNS) + (["report_file"] if per_runner else []) + extra_cols
     outputs: list[Any] = []
     runners_tmp: Path | None = None
@@ -587,6 +589,8 @@ def run_batch(
         if runners_tmp is not None:
             shutil.rmtree(runners_tmp, ignore_errors=True)
         scratch.close()
+        if created and not any(out.iterdir()):
+            out.rmdir()  # a failed run leaves no trace, not even an empty folder
     files = [out / name for name in OUTPUT_FILES] + ([out / RUNNERS_DIR] if per_runner else [])
     return BatchResult(summary=summary, out_dir=out, files=files)
 

@@ -240,7 +240,10 @@ def open_table(
             fields.append(key)
         else:
             fields.append(None)
-            unknown.append(raw.strip() or f"column_{i}")
+            label = raw.strip() or f"column_{i}"
+            if label in unknown:  # two columns with one unknown name: keep both, apart
+                label = f"{label}_{i}"
+            unknown.append(label)
     if "runner_id" not in seen:
         shown = _shown_delimiter(chosen)
         raise RosterError(

@@ -229,7 +229,14 @@ def test_races_from_profile_files(tmp_path):
 def test_header_only_writes_nothing(tmp_path):
     with pytest.raises(RosterError, match="header but no runner rows"):
         batch(tmp_path, "runner_id;name\n\n;;\n")
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_columns_that_clash_with_ours_are_renamed(tmp_path):
+    _, out = batch(tmp_path, "runner_id,status,Error,club\nane,injured,none,AMT\n")
+    row, = read_csv(out / "assessments.csv")
+    assert row["status"] == "assessed" and row["input_status"] == "injured"
+    assert row["input_Error"] == "none" and row["club"] == "AMT"
 
 
 def test_bad_options_fail_before_reading(tmp_path):

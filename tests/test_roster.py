@@ -126,6 +126,12 @@ def test_unknown_columns_warned_once_and_carried(tmp_path):
     assert all(p is not None for _, p in out)
 
 
+def test_unnamed_and_repeated_unknown_columns_stay_apart(tmp_path):
+    table, out = rows_of(write(tmp_path, "runner_id,notes,,notes,age\nane,a,b,c,30\n"))
+    assert table.unknown == ["notes", "column_3", "notes_4"]
+    assert out[0][0].extra == {"notes": "a", "column_3": "b", "notes_4": "c"} and out[0][1].age == 30
+
+
 def test_two_columns_for_one_field_is_unusable(tmp_path):
     with pytest.raises(RosterError, match="columns 2 and 3 both mean age"):
         open_table(write(tmp_path, "runner_id,age,Age\nane,30,31\n"), ROSTER_COLUMNS)
