@@ -347,7 +347,7 @@ def questions_markdown(data: dict) -> str:
         for q in s["questions"]:
             n += 1
             out.append(f"{n}. **{q['prompt']}** (`{q['field'] or q['id']}`)")
-            facts = [q["type"].replace("_", " ")]
+            facts = [{"yes_no": "yes/no", "multi_choice": "multiple choice", "scale": "scale"}.get(q["type"], q["type"])]
             if q["unit"]:
                 facts.append(q["unit"])
             if q["min"] is not None or q["max"] is not None:
@@ -360,16 +360,16 @@ def questions_markdown(data: dict) -> str:
                 facts.append(f"default {('yes' if d else 'no') if isinstance(d, bool) else d}")
             if q["field"] is None:
                 facts.append("not saved in the profile; steers later questions")
-            out.append(f"   - {'; '.join(facts)}")
+            out.append(f"    - {'; '.join(facts)}")
             if q.get("ask_if_text"):
-                out.append(f"   - asked if {q['ask_if_text']}")
+                out.append(f"    - asked if {q['ask_if_text']}")
             for i, c in enumerate(q.get("choices") or [], 1):
-                out.append(f"   - {i}) `{c['value']}` {c['label']}")
+                out.append(f"    - {i}) `{c['value']}` {c['label']}")
             for k, v in (q.get("anchors") or {}).items():
-                out.append(f"   - {k} = {v}")
+                out.append(f"    - {k} = {v}")
             if q.get("hint"):
-                out.append(f"   - {' '.join(q['hint'].split())}")
+                out.append(f"    - {' '.join(q['hint'].split())}")
             if q.get("help"):
-                out.append(f"   - How: {' '.join(q['help'].split())}")
+                out.append(f"    - How: {' '.join(q['help'].split())}")
         out.append("")
     return "\n".join(out)

@@ -257,7 +257,7 @@ def _complete(profile, draw):
     return p
 
 
-@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_saved_profile_gives_the_report_the_interview_printed(cwd, data):
     answers = _complete(data.draw(profiles()), data.draw)
@@ -270,6 +270,12 @@ def test_saved_profile_gives_the_report_the_interview_printed(cwd, data):
     assert r.stdout == assess_out(out, "--format", "json")
     # and the same as assessing the answers themselves: nothing was lost or invented on the way
     assert r.stdout == assess_out(path, "--format", "json")
+    # at the terminal: Enter to every question left (skip, or take the default) and at the review
+    typed = cwd / "typed.yaml"
+    t = run(["interview", "--interactive", "--answers", str(path), "--save", str(typed), "--as-of", AS_OF],
+            [""] * 60)
+    assert t.exit_code == 0, t.output
+    assert assess_out(typed) in t.stdout
 
 
 # --------------------------------------------------------------------------- zegama questions

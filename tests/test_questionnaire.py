@@ -655,3 +655,33 @@ def test_answer_error_leaves_the_state_unchanged(full):
 def test_questionnaire_files_are_in_the_repository():
     assert (ROOT / "questionnaires" / "zegama.yaml").is_file()
     assert (ROOT / "questionnaires" / "quick.yaml").is_file()
+
+
+def test_section_conditions_and_local_choices():
+    doc = {
+        "schema_version": 1, "id": "t", "title": "T",
+        "sections": [
+            {"id": "a", "title": "A", "questions": [
+                {"id": "runner_id", "field": "runner_id", "prompt": "Id", "type": "text"},
+                {"id": "level", "prompt": "Level", "type": "choice",
+                 "choices": [{"value": "new", "label": "new to trail"}, {"value": "racer", "label": "I race"}]},
+            ]},
+            {"id": "b", "title": "B", "ask_if": {"field": "level", "eq": "racer"}, "questions": [
+                {"id": "vk", "field": "vk_time", "prompt": "VK", "type": "duration", "dont_know": True, "optional": True},
+            ]},
+        ],
+    }
+    q = parse_questionnaire(doc)
+    newbie = Interview(q)
+    asker = ScriptedAsker({"runner_id": "a", "level": "1"})
+    newbie.run(asker)
+    assert asker.asked() == ["runner_id", "level"] and newbie.state.local == {"level": "new"}
+    racer = Interview(q)
+    asker = ScriptedAsker({"runner_id": "a", "level": "I race", "vk_time": "40:00"})
+    racer.run(asker)
+    assert racer.profile_data() == {"runner_id": "a", "vk_time": "40:00"}
+    bad = copy.deepcopy(doc)
+    bad["sections"][1]["ask_if"] = {"field": "level", "eq": "pro"}
+    with pytest.raises(QuestionnaireError) as exc:
+        parse_questionnaire(bad)
+    assert exc.value.problems == [("section b", "bad condition: 'pro' is not a choice of level")]
