@@ -23,6 +23,7 @@ from tests.conftest import AS_OF, EXAMPLES, ROOT
 
 SCREENSHOT = ROOT / "docs" / "report.png"
 WINDOW = (1200, 2000)
+TIMEOUT = 300     # seconds; a loaded CI machine can be slow to start a browser
 
 
 def find_chromium():
@@ -55,7 +56,10 @@ def browse(page: Path, *extra: str) -> dict:
             "--enable-logging=stderr", "--v=0", "--hide-scrollbars",
             *extra, page.resolve().as_uri(),
         ]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"Chromium did not finish within {TIMEOUT} s: {' '.join(cmd)}")
         console = [line for line in proc.stderr.splitlines() if ":CONSOLE" in line]
         requests = []
         if netlog.exists():
