@@ -216,11 +216,13 @@ def _welcome(asker, questionnaire, target: Path, resumed: bool) -> None:
     else:
         asker.say(f"About {count} questions{minutes}.")
     asker.say(f"Your answers are saved after every question in {target}.")
-    asker.say(f"Stop any time with Ctrl-C and continue later with: zegama interview --resume {target}")
+    asker.say("Stop any time with Ctrl-C and continue later with:")
+    asker.say(f"    zegama interview --resume {target}")
     asker.say("")
     asker.say("How to answer: Enter accepts the [default]. Type ? if you do not know a test")
     asker.say("result, - to skip an optional question, help to read how a test is done.")
-    asker.say("Choices: the number or the name. Times: 45:30, 0:45:30 or 45'30. Decimals: 4.5 or 4,5.")
+    asker.say("Choices: the number or the name. Times: 45:30, 0:45:30 or 45'30.")
+    asker.say("Decimals: 4.5 or 4,5.")
 
 
 def _run_interactive(interview, questionnaire, ref, save_path, resume_path, problems, source,

@@ -61,7 +61,7 @@ def test_a_person_answers_stops_with_ctrl_c_and_resumes(tmp_path):
 
     child = spawn(tmp_path, "--resume", "zegama-profile.yaml", "--as-of", AS_OF)
     child.expect_exact("Continuing the interview saved in zegama-profile.yaml.")
-    answer(child, "Metres climbed per hour in a 20-30 min uphill threshold test (m/h, ? if unknown): ", "?")
+    answer(child, "Metres climbed per hour in a 20-30 min uphill test (m/h, ? if unknown): ", "?")
     answer(child, "Your 10K time on a flat course (h:mm:ss or mm:ss, ? if unknown): ", "38:20")
     answer(child, "Do you train with a heart-rate monitor (chest strap or watch)? (yes/no): ", "no")
     for prompt, text in [
