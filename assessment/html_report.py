@@ -50,6 +50,7 @@ figcaption { color: var(--muted); font-size: .9rem; margin-top: .3rem; }
 svg.chart { display: block; width: 100%; height: auto; }
 svg.chart-radar { max-width: 34rem; margin: 0 auto; }
 svg.chart-phases { max-width: 52rem; }
+svg.chart-heatmap { max-width: 48rem; }
 .chart-row { display: grid; grid-template-columns: minmax(0, 1.25fr) minmax(0, 1fr); gap: 1.5rem; align-items: start; }
 @media (max-width: 52rem) { .chart-row { grid-template-columns: 1fr; } }
 table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; font-size: .92rem; }
