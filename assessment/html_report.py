@@ -470,8 +470,6 @@ def squad_html(
 
 # --------------------------------------------------------------------------- progress
 
-_CHANGE_WORDS = {"closed": "closed", "opened": "opened", "narrowed": "narrowed", "widened": "widened", "unchanged": "unchanged"}
-
 
 def _signed(x: float | int | None, scale: float = 1, digits: int = 0) -> str:
     if x is None:
