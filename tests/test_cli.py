@@ -88,3 +88,16 @@ def test_help_lists_commands(run):
     assert result.exit_code == 0
     for name in ("assess", "batch", "interview", "rules"):
         assert name in result.output
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+
+    from assessment.io import write_atomic
+
+    umask = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
