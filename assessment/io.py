@@ -46,6 +46,18 @@ def read_document(path: str | Path) -> Any:
     return parse_document(text, str(path))
 
 
+_UMASK: int | None = None
+
+
+def _umask() -> int:
+    # Reading the umask means setting it; do it once, not on every write from every thread.
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return _UMASK
+
+
 def write_atomic(path: str | Path, data: str | bytes, encoding: str = "utf-8") -> None:
     """Write to a temporary file beside ``path``, then rename: never a half-written file."""
     target = Path(path)
@@ -53,9 +65,7 @@ def write_atomic(path: str | Path, data: str | bytes, encoding: str = "utf-8") -
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         # mkstemp creates 0600; give the file the mode a plain open() would (0666 less the umask).
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode(encoding) if isinstance(data, str) else data)
             fh.flush()
