@@ -40,6 +40,7 @@ from .render import PHASE_NAMES, PILLAR_NAMES, to_markdown
 from .report import Report
 from .roster import (
     RACE_COLUMNS,
+    RACE_NOT_USED,
     ROSTER_COLUMNS,
     ROW_NOT_ASSESSED,
     Problem,
@@ -123,7 +124,7 @@ class CsvOut:
         if isinstance(value, bool):
             return "yes" if value else "no"
         if isinstance(value, float):
-            text = f"{value:g}"
+            text = repr(value).removesuffix(".0")
             return text.replace(".", ",") if self.excel else text
         return neutralise(str(value))
 
@@ -415,9 +416,10 @@ def write_squad_json(fh: TextIO, s: SquadSummary, groups: Callable[[str], Iterab
     fh.write(head[:-2] + ',\n  "session_groups": {')
     for i, pillar in enumerate(PILLARS):
         fh.write(("," if i else "") + f'\n    "{pillar}": [')
+        j = -1
         for j, m in enumerate(groups(pillar)):
             fh.write(("," if j else "") + "\n      " + json.dumps(m, ensure_ascii=False))
-        fh.write("\n    ]")
+        fh.write("\n    ]" if j >= 0 else "]")
     fh.write("\n  }\n}\n")
 
 
@@ -473,6 +475,12 @@ def _brief(problems: list[Problem], fatal: bool, roster_file: str) -> str:
     return "; ".join(parts)
 
 
+def _as_date(value: dt.date | str | None) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
 def run_batch(
     roster: str | Path,
     *,
@@ -500,13 +508,13 @@ def run_batch(
     profile (for tests and embedding); by default it is :func:`assess` with the
     given date, edition and rule pack.
     """
-    from .assess import _date, assess, default_rulebase, select_edition
+    from .assess import assess, default_rulebase, select_edition
     from .rulebase import RuleBase, load_rulebase
 
-    day = _date(as_of) or dt.date.today()
+    day = _as_date(as_of) or dt.date.today()
     if assess_fn is None:
         rb = rulebase if isinstance(rulebase, RuleBase) else (load_rulebase(rulebase) if rulebase else default_rulebase())
-        select_edition(rb, day, edition, _date(race_date))  # fail before reading when the options cannot work
+        select_edition(rb, day, edition, _as_date(race_date))  # fail before reading when the options cannot work
         assess_fn = partial(assess, as_of=day, rulebase=rb, edition=edition, race_date=race_date)
 
     warnings: list[str] = []
@@ -558,7 +566,7 @@ def run_batch(
                 found = [Problem(**p) for p in json.loads(probs or "[]")]
             else:
                 found = [Problem(file, line, rid, "runner_id", rid,
-                                 f"runner_id {rid} is not in the roster ({table.name})", "race not used")]
+                                 f"runner_id {rid} is not in the roster ({table.name})", RACE_NOT_USED)]
             for p in found:
                 errors.row(_problem_row(p))
                 summary.problems += 1
