@@ -239,7 +239,9 @@ def _run_interactive(interview, questionnaire, ref, save_path, resume_path, prob
         target = Path(resume_path)
     else:
         target = Path(DEFAULT_SAVE)
-        if target.exists() and not source:
+        if target.exists() and source:
+            target = _free_name(DEFAULT_SAVE)  # pre-filled from another file: start a new profile beside it
+        elif target.exists():
             try:
                 answer = _ask_line(asker, f"An interview is saved in {target}. Continue it? (yes/no) [yes]: ")
             except (EOFError, KeyboardInterrupt):

@@ -21,6 +21,7 @@ import copy
 import dataclasses
 import datetime as dt
 import enum
+import json
 import re
 import textwrap
 import types
@@ -1427,7 +1428,9 @@ def save_interview(
     """
     st = interview.state
     path = Path(profile_path)
-    write_atomic(path, dump_profile_yaml(interview.profile_data()))
+    data = interview.profile_data()
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n" if path.suffix == ".json" else dump_profile_yaml(data)
+    write_atomic(path, text)
     stamp = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0).isoformat()
     progress = {
         "schema_version": SCHEMA_VERSION,

@@ -307,3 +307,23 @@ def test_questions_markdown_lists_every_question():
     assert "asked if has_hr_monitor is true" in r.stdout
     quick = run(["questions", "--questionnaire", "quick"])
     assert quick.stdout.startswith("# Zegama quick check")
+
+
+def test_prefilled_interview_never_overwrites_the_default_file(cwd):
+    (cwd / "zegama-profile.yaml").write_text("runner_id: old\n")
+    (cwd / "a.yaml").write_text("runner_id: new\nsex: F\nage: 30\nbackground: [road]\n")
+    r = run(["interview", "--interactive", "--answers", "a.yaml", "--as-of", AS_OF], [""] * 60)
+    assert r.exit_code == 0, r.output
+    assert "saved after every question in zegama-profile-2.yaml" in r.stdout
+    assert (cwd / "zegama-profile.yaml").read_text() == "runner_id: old\n"
+    assert yaml.safe_load((cwd / "zegama-profile-2.yaml").read_text())["runner_id"] == "new"
+
+
+def test_a_json_profile_is_saved_as_json(cwd):
+    (cwd / "a.yaml").write_text("runner_id: j\nsex: M\nage: 40\nbackground: [track]\nvk_time: '50:00'\n")
+    r = run(["interview", "--no-input", "--answers", "a.yaml", "--save", "j.json", "--as-of", AS_OF])
+    assert r.exit_code == 0, r.output
+    saved = json.loads((cwd / "j.json").read_text())
+    assert saved["vk_time"] == "50:00" and saved["goal"] == "compete"
+    assert progress_path(cwd / "j.json").name == "j.interview.yaml"
+    assert r.stdout == assess_out(cwd / "j.json")
