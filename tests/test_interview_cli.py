@@ -300,8 +300,8 @@ def test_questions_markdown_lists_every_question():
     r = run(["questions"])
     assert r.exit_code == 0
     data = json.loads(run(["questions", "--format", "json"]).stdout)
-    for s in data["sections"]:
-        assert f"## " in r.stdout and s["title"] in r.stdout
+    for i, s in enumerate(data["sections"], 1):
+        assert f"## {i}. {s['title']}\n" in r.stdout
         for q in s["questions"]:
             assert f"**{q['prompt']}**" in r.stdout
     assert "asked if has_hr_monitor is true" in r.stdout
