@@ -530,6 +530,8 @@ def run_batch(
         warn(w)
 
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise RosterError(f"{out_dir}: exists and is not a folder; choose another --out")
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     summary = SquadSummary(roster=table.name, as_of=day.isoformat(), warnings=warnings)

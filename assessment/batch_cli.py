@@ -96,6 +96,8 @@ def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, deli
             fail(fmt, "input", str(exc), code=2)
         except AssessmentError as exc:
             fail(fmt, "options", str(exc), code=2)
+        except OSError as exc:  # the output folder cannot be written, the disk is full...
+            fail(fmt, "output", f"{exc.filename or out_dir}: {exc.strerror or exc}", code=2)
 
     s = result.summary
     if fmt == "json":

@@ -8,6 +8,7 @@ import pty
 import select
 import subprocess
 import sys
+import tempfile
 
 import pytest
 import yaml
@@ -89,6 +90,26 @@ def test_bad_options_exit_two(tmp_path):
     assert old.exit_code == 2 and "1999" in old.stderr
     missing_races = run(roster, "--races", tmp_path / "nope.csv", "--as-of", AS_OF, "--out", tmp_path / "out")
     assert missing_races.exit_code == 2 and "nope.csv: file not found" in missing_races.stderr
+
+
+def test_out_must_be_a_writable_folder(tmp_path, monkeypatch):
+    roster = tmp_path / "r.csv"
+    roster.write_text("runner_id\nane\n")
+    (tmp_path / "file").write_text("not a folder")
+    result = run(roster, "--as-of", AS_OF, "--out", tmp_path / "file")
+    assert result.exit_code == 2 and "is not a folder" in result.stderr
+
+    real_mkstemp = tempfile.mkstemp
+
+    def refuse(*args, dir=None, **kw):  # a read-only --out (root, running the tests, writes anywhere)
+        if dir is None:
+            return real_mkstemp(*args, **kw)  # the scratch store, in the system's temporary folder
+        raise PermissionError(13, "Permission denied", str(dir))
+
+    monkeypatch.setattr("assessment.batch.tempfile.mkstemp", refuse)
+    result = run(roster, "--as-of", AS_OF, "--out", tmp_path / "locked")
+    assert result.exit_code == 2 and "locked: Permission denied" in result.stderr
+    assert not (tmp_path / "locked").exists()
 
 
 def test_delimiter_option(tmp_path):
