@@ -28,7 +28,7 @@ import tempfile
 import textwrap
 import unicodedata
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TextIO
@@ -627,6 +627,8 @@ def _assess_row(
         try:
             report = assess_fn(profile)
         except AssessmentError as exc:
+            # The row is not assessed after all: its other problems no longer say "row assessed".
+            row.problems = [replace(p, effect=ROW_NOT_ASSESSED) for p in row.problems]
             row.problems.append(Problem(file, row.line, row.runner_id, "", "", f"assessment failed: {exc}", ROW_NOT_ASSESSED))
     problems = row.problems + race_problems
     for p in problems:

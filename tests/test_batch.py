@@ -247,6 +247,22 @@ def test_bad_options_fail_before_reading(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_runner_the_engine_cannot_assess_is_an_error_row(tmp_path):
+    from assessment.assess import AssessmentError
+
+    def picky(profile):
+        if profile.runner_id == "bea":
+            raise AssessmentError("no edition for this runner")
+        return assess(profile, as_of=AS_OF)
+
+    result, out = batch(tmp_path, "runner_id,age\nane,30\nbea,abc\n", assess_fn=picky)
+    assert [r["status"] for r in read_csv(out / "assessments.csv")] == ["assessed", "error"]
+    errors = read_csv(out / "errors.csv")
+    assert [(e["column"], e["effect"]) for e in errors] == [("age", "row not assessed"), ("", "row not assessed")]
+    assert "assessment failed: no edition for this runner" in errors[1]["message"]
+    assert (result.summary.assessed, result.summary.errors) == (1, 1)
+
+
 # --------------------------------------------------------------------------- CSV safety and Excel
 
 
