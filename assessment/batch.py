@@ -493,6 +493,7 @@ def run_batch(
     race_date: dt.date | str | None = None,
     excel: bool = False,
     per_runner: bool = False,
+    html: bool = False,
     delimiter: str | None = None,
     races_delimiter: str | None = None,
     on_warning: Callable[[str], None] | None = None,
@@ -506,7 +507,8 @@ def run_batch(
     (nothing is written then) and :class:`~assessment.assess.AssessmentError`
     for options that cannot work. ``assess_fn`` replaces the assessment of one
     profile (for tests and embedding); by default it is :func:`assess` with the
-    given date, edition and rule pack.
+    given date, edition and rule pack. ``html`` also writes ``squad.html`` and
+    one HTML page per runner in ``runners/``, linked from the squad page.
     """
     from .assess import assess, default_rulebase, select_edition
     from .rulebase import RuleBase, load_rulebase
@@ -538,7 +540,8 @@ def run_batch(
     scratch = Scratch()
     ours = {c.lower() for c in ASSESSMENT_COLUMNS} | {"report_file"}
     extra_cols = [f"input_{c}" if c.lower() in ours else c for c in table.unknown]
-    columns = list(ASSESSMENT_COLUMNS) + (["report_file"] if per_runner else []) + extra_cols
+    pages = per_runner or html
+    columns = list(ASSESSMENT_COLUMNS) + (["report_file"] if pages else []) + extra_cols
     outputs: list[Any] = []
     runners_tmp: Path | None = None
     try:
@@ -553,13 +556,14 @@ def run_batch(
         errors = CsvOut(out / "errors.csv", ERROR_COLUMNS, excel=excel)
         jsonl = AtomicText(out / "assessments.jsonl", newline="\n")
         outputs += [results, errors, jsonl]
-        if per_runner:
+        if pages:
             runners_tmp = Path(tempfile.mkdtemp(prefix=f".{RUNNERS_DIR}.", suffix=".tmp", dir=out))
             runners_tmp.chmod(0o777 & ~_umask())
 
         for row in read_roster(table):
             summary.read += 1
-            _assess_row(row, table.name, scratch, summary, assess_fn, results, errors, jsonl, runners_tmp)
+            _assess_row(row, table.name, scratch, summary, assess_fn, results, errors, jsonl, runners_tmp,
+                        markdown=per_runner, html=html)
             if progress:
                 progress(1)
 
@@ -593,6 +597,8 @@ def run_batch(
         if runners_tmp is not None:
             _swap_dir(runners_tmp, out / RUNNERS_DIR)
             runners_tmp = None
+        if html:
+            _write_squad_html(out, summary)
     finally:
         for o in outputs:
             (o.file if isinstance(o, CsvOut) else o).abort()
@@ -601,13 +607,34 @@ def run_batch(
         scratch.close()
         if created and not any(out.iterdir()):
             out.rmdir()  # a failed run leaves no trace, not even an empty folder
-    files = [out / name for name in OUTPUT_FILES] + ([out / RUNNERS_DIR] if per_runner else [])
+    files = [out / name for name in OUTPUT_FILES] + ([out / "squad.html"] if html else []) + (
+        [out / RUNNERS_DIR] if pages else []
+    )
     return BatchResult(summary=summary, out_dir=out, files=files)
+
+
+def _write_squad_html(out: Path, summary: "SquadSummary") -> None:
+    """The squad page, read back from the committed outputs (streamed, like the rest)."""
+    from .html_report import squad_html
+    from .io import write_atomic
+    from .progress import iter_reports
+
+    with open(out / "assessments.csv", encoding="utf-8-sig", newline="") as fh:
+        links = {r["runner_id"]: r["report_file"] for r in csv.DictReader(fh, delimiter=_sniff_out(out)) if r.get("report_file")}
+    write_atomic(out / "squad.html", squad_html(iter_reports(out / "assessments.jsonl"), links or None, head=summary.head()))
+
+
+def _sniff_out(out: Path) -> str:
+    # assessments.csv uses ';' with --excel and ',' otherwise.
+    with open(out / "assessments.csv", encoding="utf-8-sig") as fh:
+        header = fh.readline()
+    return ";" if header.count(";") > header.count(",") else ","
 
 
 def _assess_row(
     row: RosterRow, file: str, scratch: Scratch, summary: SquadSummary, assess_fn: Callable[[Profile], Report],
     results: CsvOut, errors: CsvOut, jsonl: AtomicText, runners_tmp: Path | None,
+    markdown: bool = True, html: bool = False,
 ) -> None:
     from .assess import AssessmentError
 
@@ -645,9 +672,15 @@ def _assess_row(
             if e.score > 0:
                 scratch.add_member(e.pillar, e.gap, e.score, e.rank, row.line, report.runner_id, report.name)
         if runners_tmp is not None:
-            name = scratch.claim_name(safe_file_stem(report.runner_id, row.line)) + ".md"
-            (runners_tmp / name).write_text(to_markdown(report), encoding="utf-8")
-            report_file = f"{RUNNERS_DIR}/{name}"
+            stem = scratch.claim_name(safe_file_stem(report.runner_id, row.line))
+            if markdown:
+                (runners_tmp / f"{stem}.md").write_text(to_markdown(report), encoding="utf-8")
+                report_file = f"{RUNNERS_DIR}/{stem}.md"
+            if html:
+                from .html_report import runner_html
+
+                (runners_tmp / f"{stem}.html").write_text(runner_html(report, profile), encoding="utf-8")
+                report_file = f"{RUNNERS_DIR}/{stem}.html"
         top = report.top_emphases(3)
         values = [row.line, row.runner_id, row.name, "assessed", report.eligibility.status, report.fit_score,
                   *top, *[""] * (3 - len(top)), float(report.weeks_to_race), "", _brief(problems, False, file)]

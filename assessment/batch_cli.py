@@ -35,8 +35,8 @@ def _count_rows(path: str) -> int:
 @click.option("--profiles", "profiles_dir", metavar="DIR",
               help="A folder of profile files (YAML/JSON) whose races are added to the roster's runners.")
 @click.option("--out", "out_dir", default="zegama-out", show_default=True, metavar="DIR", help="Where to write the outputs.")
-@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json"]), default="table", show_default=True,
-              help="Format of the squad summary printed on stdout.")
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json", "html"]), default="table", show_default=True,
+              help="Format of the squad summary printed on stdout; html also writes squad.html and a page per runner.")
 @click.option("--excel", is_flag=True, help="CSV outputs for a European Excel: UTF-8 with BOM, ';' and decimal commas.")
 @click.option("--per-runner", is_flag=True, help="Also write one markdown report per runner in DIR/runners/.")
 @click.option("--delimiter", callback=_delimiter, metavar="CHAR",
@@ -89,7 +89,8 @@ def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, deli
         try:
             result = run_batch(
                 roster, out_dir=out_dir, races=races, profiles_dir=profiles_dir, as_of=as_of, rulebase=rb,
-                edition=edition, race_date=race_date, excel=excel, per_runner=per_runner, delimiter=delimiter,
+                edition=edition, race_date=race_date, excel=excel, per_runner=per_runner, html=fmt == "html",
+                delimiter=delimiter,
                 on_warning=warn, progress=progress,
             )
         except RosterError as exc:
@@ -106,7 +107,7 @@ def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, deli
                 click.echo(chunk, nl=False)
         click.echo(s.counts_line(), err=True)
     else:
-        click.echo(summary_text(s, fmt), nl=False)
+        click.echo(summary_text(s, "table" if fmt == "html" else fmt), nl=False)
         click.echo("")
         click.echo(s.counts_line())
         click.echo(textwrap.fill(f"Outputs in {result.out_dir}/: " + ", ".join(p.name for p in result.files), 80))
