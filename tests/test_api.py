@@ -120,7 +120,7 @@ def test_errors_are_typed():
 
 def readme_example() -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("<!-- section:embedding (issue 5) -->", 1)[1]
+    section = text.split("## Embedding", 1)[1]
     blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
     assert blocks, "the Embedding section has no python example"
     return blocks[0]
