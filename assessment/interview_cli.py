@@ -1,7 +1,8 @@
 """``zegama interview`` and ``zegama questions``: the questionnaire at a terminal.
 
-The questions, their checks and the saving live in :mod:`assessment.questionnaire`;
-this module only connects them to a terminal (plain lines, no cursor tricks, so
+The questions and their checks live in :mod:`assessment.questionnaire`, the
+asking, the review and the saving in :mod:`assessment.interview`; this module
+only connects them to a terminal (plain lines, no cursor tricks, so
 ``TERM=dumb``, screen readers and piped input all work) and to the assessment.
 """
 
@@ -119,14 +120,8 @@ def interview_cmd(save_path, answers_path, resume_path, questionnaire_ref, no_in
     2 usage error, 130 interrupted (answers so far are saved).
     """
     from .io import InputError, read_document
-    from .questionnaire import (
-        Interview,
-        QuestionnaireError,
-        builtin_ref,
-        load_questionnaire,
-        read_progress,
-        resume_state,
-    )
+    from .interview import Interview, read_progress, resume_state
+    from .questionnaire import QuestionnaireError, builtin_ref, load_questionnaire
 
     if no_input and interactive:
         raise click.UsageError("--no-input and --interactive cannot be used together")
@@ -185,7 +180,7 @@ def _assess_or_exit(interview, fmt, rb, as_of, edition, race_date):
 
 
 def _run_unattended(interview, ref, save_path, resume_path, fmt, rb, as_of, edition, race_date):
-    from .questionnaire import AnswerError, save_interview
+    from .interview import AnswerError, save_interview
     from .render import render
 
     try:
@@ -228,7 +223,7 @@ def _welcome(asker, questionnaire, target: Path, resumed: bool) -> None:
 def _run_interactive(interview, questionnaire, ref, save_path, resume_path, problems, source,
                      fmt, rb, as_of, edition, race_date):
     from .io import InputError, read_document
-    from .questionnaire import read_progress, resume_state, save_interview
+    from .interview import read_progress, resume_state, save_interview
     from .render import render
 
     asker = TerminalAsker()
@@ -299,7 +294,7 @@ def _run_interactive(interview, questionnaire, ref, save_path, resume_path, prob
 
 
 def _ask_line(asker: TerminalAsker, text: str) -> str:
-    from .questionnaire import Prompt
+    from .interview import Prompt
 
     return asker.ask(Prompt("@continue", text))
 

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from assessment.cli import main
+from assessment.interview import progress_path, read_progress
 from assessment.profile import load_profile
-from assessment.questionnaire import progress_path, read_progress
 from tests.strategies import profiles
 
 AS_OF = "2026-01-10"

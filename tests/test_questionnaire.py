@@ -9,23 +9,21 @@ import pytest
 import yaml
 from hypothesis import given, settings, strategies as st
 
+from assessment.answers import parse_value
 from assessment.assess import assess
 from assessment.facts import RACE_FIELDS as RACE_FACT_FIELDS, RUNNER_DERIVED
-from assessment.profile import PROFILE_FIELDS, RACE_FIELDS, load_profile
-from assessment.questionnaire import (
+from assessment.interview import (
     AnswerError,
     Interview,
     InterviewState,
-    QuestionnaireError,
     ScriptedAsker,
-    load_questionnaire,
-    parse_questionnaire,
-    parse_value,
     progress_path,
     read_progress,
     resume_state,
     save_interview,
 )
+from assessment.profile import PROFILE_FIELDS, RACE_FIELDS, load_profile
+from assessment.questionnaire import QuestionnaireError, load_questionnaire, parse_questionnaire
 from tests.conftest import ROOT
 
 AS_OF = dt.date(2026, 1, 10)
