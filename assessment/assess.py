@@ -106,7 +106,7 @@ def runner_dims(profile: Profile) -> dict[str, Any]:
 def build_facts(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition) -> list[dict]:
     """All facts of one assessment: the runner first, then one per race."""
     races = race_facts(profile, edition.year, as_of, rb.constant)
-    targets = rb.targets_for(runner_dims(profile))
+    targets = _kit(rb).targets_for(runner_dims(profile))
     targets["_ultra_min"] = rb.constant("ultra_min_km_effort")
     weeks = derive.weeks_between(as_of, edition.race_date)
     return [runner_fact(profile, races, weeks, targets), *races]
@@ -147,12 +147,14 @@ def engine_fields(rb: RuleBase) -> dict[str, frozenset[str]]:
     return _fields_cache[key]
 
 
-def run_engine(rb: RuleBase, facts: list[dict]) -> list[Match]:
+def run_engine(rb: RuleBase, facts: list[dict], *, via_host: bool = False) -> list[Match]:
     """Fire the pack on the facts with durable-rules.
 
     The engine gets slim facts (only the fields some rule reads, plus an index);
     every (de)serialisation inside durable-rules scales with fact size. Matches
-    come back with the full fact, for evidence and messages.
+    come back with the full fact, for evidence and messages. ``via_host`` takes
+    the straightforward path through durable-rules' ``Host`` (see engine.py),
+    the reference the fast path is tested against.
     """
     name = ruleset_name(rb)
     engine = get_engine()
@@ -169,7 +171,7 @@ def run_engine(rb: RuleBase, facts: list[dict]) -> list[Match]:
         item["_i"] = i
         slim.append(item)
     out = []
-    for m in engine.run(name, slim):
+    for m in (engine.run_via_host if via_host else engine.run)(name, slim):
         if "_i" in m.fact:
             out.append(Match(m.rule_id, facts[m.fact["_i"]]))
         else:
@@ -439,7 +441,12 @@ def _sessions(rb: RuleBase, phase: str, emphases: list[Emphasis]) -> list[Sessio
     return slots
 
 
-def build_report(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition, facts: list[dict], matches: list[Match]) -> Report:
+def build_report_plain(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition, facts: list[dict], matches: list[Match]) -> Report:
+    """The report built model by model: the readable specification.
+
+    :func:`build_report` is the fast equivalent used by :func:`assess`; a test
+    checks that both give equal reports on generated rosters.
+    """
     runner = facts[0]
     order = {p: i for i, p in enumerate(PILLARS + ("eligibility", "profile"))}
     # Deterministic order whatever order the engine fired in.
@@ -482,6 +489,304 @@ def build_report(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Editio
     )
 
 
+# --------------------------------------------------------------------------- report, fast
+
+# The fast builder computes the same report as build_report_plain, with the
+# parts that do not depend on the runner computed once per pack, and the whole
+# report validated by pydantic in one call from plain dicts. Building ~150
+# nested models one by one, each with its own Python-level constructor call and
+# its own formatting, was most of an assessment's time.
+
+_CACHE_MAX = 4096  # entries per value cache: memory stays flat whatever the roster
+
+
+class _RuleKit:
+    __slots__ = ("cr", "static", "fields", "params", "message", "order")
+
+    def __init__(self, rb: RuleBase, cr, order: int):
+        rule = cr.rule
+        self.cr = cr
+        self.static = {
+            "rule_id": rule.id, "title": rule.title, "pillar": rule.pillar, "kind": rule.kind,
+            "outcome": rule.outcome, "rationale": rule.rationale, "prescription": rule.prescription,
+        }
+        self.fields = [(f, value_unit(f)) for f in cr.fields if not f.startswith("target_")]
+        self.params = [(n, bool(rb.parameters[n].by), None if rb.parameters[n].by else rb.constant(n)) for n in cr.params]
+        self.message = rule.message
+        self.order = order
+
+
+class _Kit:
+    """What every report of one pack shares, computed once."""
+
+    def __init__(self, rb: RuleBase):
+        self.rb = rb
+        order = {p: i for i, p in enumerate(PILLARS + ("eligibility", "profile"))}
+        self.rules = {rid: _RuleKit(rb, cr, order.get(cr.rule.pillar, 9)) for rid, cr in rb.rules.items()}
+        self.sources = {k: {"title": s.title, "url": s.url} for k, s in rb.sources.items()}
+        self.rule_sources = {rid: [self.sources[k] for k in cr.rule.sources] for rid, cr in rb.rules.items()}
+        self._targets: dict[tuple, dict] = {}
+        self._displays: dict[tuple, str] = {}
+        self._lottery: dict[int, dict] = {}
+        self._targets_by_dims: dict[tuple, dict] = {}
+
+    def target(self, name: str, value: Any) -> dict:
+        key = (name, type(value), value)
+        t = self._targets.get(key)
+        if t is None:
+            if len(self._targets) >= _CACHE_MAX:
+                self._targets.clear()
+            p = self.rb.parameters[name]
+            t = self._targets[key] = {
+                "name": name, "value": value, "display": self.rb.format_param(name, value), "unit": p.unit,
+                "description": p.description, "derivation": p.derivation, "confidence": p.confidence,
+                "sources": [self.sources[k] for k in p.sources],
+            }
+        return t
+
+    def display(self, field: str, value: Any) -> str:
+        key = (field, type(value), value)
+        d = self._displays.get(key)
+        if d is None:
+            if len(self._displays) >= _CACHE_MAX:
+                self._displays.clear()
+            d = self._displays[key] = format_value(field, value)
+        return d
+
+    def targets_for(self, dims: dict[str, Any]) -> dict[str, Any]:
+        """The runner's targets: a handful of (goal, sex, age band) combinations, computed once each."""
+        key = tuple(sorted(dims.items()))
+        t = self._targets_by_dims.get(key)
+        if t is None:
+            if len(self._targets_by_dims) >= _CACHE_MAX:
+                self._targets_by_dims.clear()
+            t = self._targets_by_dims[key] = self.rb.targets_for(dims)
+        return dict(t)
+
+    def lottery(self, edition: Edition) -> dict:
+        if edition.year not in self._lottery:
+            rb = self.rb
+            ed = (rb.race.get("editions") or {}).get(edition.year) or {}
+            places = int(ed.get("lottery_places", {}).get("value", 0))
+            applicants = int(ed.get("applicants", {}).get("value", 0))
+            src_key = ed.get("applicants", {}).get("source", "sport2026")
+            odds = round(100 * places / applicants, 2) if applicants else 0.0
+            self._lottery[edition.year] = {
+                "edition": edition.year, "places": places, "applicants": applicants, "odds_pct": odds,
+                "estimated": bool(ed.get("estimated")), "source": self.sources[src_key],
+                "note": (
+                    "Entry is decided by a public draw: about "
+                    f"{odds:.1f}% of applicants got a lottery place ({places} of {applicants:,}"
+                    f"{', the 2026 figures' if ed.get('estimated') else ''}). "
+                    "Public reports found no index or result requirement for the draw; the competitive profile "
+                    "assessed here is what organisers look for, not a guarantee of a place."
+                ),
+            }
+        return self._lottery[edition.year]
+
+
+_kits: dict[int, _Kit] = {}
+_kits_lock = threading.Lock()
+
+
+def _kit(rb: RuleBase) -> _Kit:
+    # Keyed by the pack object (a pack is not modified once loaded); a few packs at most per process.
+    kit = _kits.get(id(rb))
+    if kit is None or kit.rb is not rb:
+        with _kits_lock:
+            if len(_kits) > 16:
+                _kits.clear()
+            kit = _kits[id(rb)] = _Kit(rb)
+    return kit
+
+
+def _fast_finding(kit: _Kit, rk: _RuleKit, fact: dict, runner: dict) -> tuple[dict, list[str]]:
+    rb = kit.rb
+    target_values = {}
+    targets = []
+    fill = _Fill(rb, fact)
+    for name, by, constant in rk.params:
+        value = runner.get(f"target_{name}") if by else constant
+        target_values[name] = value
+        t = kit.target(name, value)
+        targets.append(t)
+        fill[f"target_{name}"] = t["display"]
+    evidence = []
+    for f, unit in rk.fields:
+        v = fact.get(f)
+        evidence.append({"field": f, "value": v, "display": kit.display(f, v), "unit": unit})
+    if targets:
+        fill["target"] = targets[0]["display"]
+    if evidence:
+        fill["value"] = evidence[0]["display"]
+    severity = _severity(rb, rk.cr, fact, target_values)
+    finding = dict(rk.static)
+    finding.update(
+        severity=severity,
+        severity_label=_label(severity, rk.static["kind"]),
+        subject=_subject(fact),
+        evidence=evidence,
+        targets=targets,
+        message=rk.message.format_map(fill),
+        sources=kit.rule_sources[rk.static["rule_id"]],
+    )
+    return finding, [e["field"] for e in evidence]
+
+
+def _fast_eligibility(kit: _Kit, matches: list[Match], findings: list[dict], fields_read: list[list[str]],
+                      runner: dict, edition: Edition) -> dict:
+    rb = kit.rb
+    reasons = []
+    outcomes: set[str] = set()
+    applies_routes: set[str] = set()
+    for m, f, read in zip(matches, findings, fields_read):
+        if f["kind"] != "eligibility":
+            continue
+        outcome = f["outcome"] or ""
+        outcomes.add(outcome)
+        used = [_race_label(m.fact)] if m.fact.get("kind") != "runner" and ("race" in m.fact or "idx" in m.fact) else []
+        reasons.append({"rule_id": f["rule_id"], "outcome": outcome, "message": f["message"], "results_used": used})
+        if f["outcome"] == "route":
+            for route in rb.race.get("entry_routes", []):
+                if route.get("profile_field") and route["profile_field"] in read:
+                    applies_routes.add(route["id"])
+    if "blocks" in outcomes:
+        status = "not_eligible"
+    elif "qualifies" in outcomes:
+        status = "eligible"
+    elif "at_risk" in outcomes:
+        status = "at_risk"
+    else:
+        status = "not_eligible"
+    routes = []
+    for r in rb.race.get("entry_routes", []):
+        field = r.get("profile_field")
+        applies: bool | None = None
+        if field:
+            v = runner.get(field)
+            applies = None if v is None else bool(v) or r["id"] in applies_routes
+        elif r["id"] == "lottery":
+            applies = True
+        routes.append({"id": r["id"], "label": r["label"], "detail": r["detail"], "applies": applies,
+                       "source": kit.sources[r["source"]]})
+    pct = rb.constant("competitive_percentile")
+    steps: list[str] = []
+    closes = edition.preregistration_closes
+    when = f"before pre-registration closes ({closes}{', estimated' if edition.estimated else ''})" if closes else "before pre-registration"
+    if status == "not_eligible" and "blocks" in outcomes:
+        steps.append("Resolve the blocking condition listed above first; no result can make up for it.")
+    if status != "eligible":
+        steps.append(
+            f"Run a short or medium mountain race (km-effort {rb.constant('short_medium_min_km_effort'):g} to "
+            f"under {rb.constant('short_medium_max_km_effort'):g}, at least {rb.constant('mountain_min_dplus_per_km'):g} m "
+            f"D+ per km) in a recognised circuit (Golden Trail World Series, "
+            f"Skyrunner World Series or a national championship) and finish in the top {pct * 100:.0f}% of the field, "
+            f"{when}."
+        )
+    steps.append(
+        f"Pre-register for the draw ({edition.preregistration_opens} to {closes}"
+        f"{', estimated' if edition.estimated else ''}); selection is never guaranteed."
+        if closes and edition.preregistration_opens
+        else "Pre-register for the draw; selection is never guaranteed."
+    )
+    summary = {
+        "eligible": "Your recent results match the competitive profile organisers look for.",
+        "at_risk": "Some results come close to the competitive profile, but none fully matches it.",
+        "not_eligible": "Nothing in your history matches the competitive profile yet.",
+    }[status]
+    return {"status": status, "summary": summary, "reasons": reasons, "routes": routes,
+            "lottery": kit.lottery(edition), "next_steps": steps}
+
+
+def _fast_emphases(kit: _Kit, findings: list[dict], phase: str) -> list[dict]:
+    weights = kit.rb.scoring["phase_weights"][phase]
+    best_by_pillar: dict[str, dict[str, tuple[float, float]]] = {p: {} for p in PILLARS}
+    for f in findings:
+        if f["kind"] not in ("gap", "missing"):
+            continue
+        best = best_by_pillar.get(f["pillar"])
+        if best is None:
+            continue
+        rid = f["rule_id"]
+        if rid not in best or f["severity"] > best[rid][0]:
+            best[rid] = (f["severity"], kit.rules[rid].cr.rule.weight)
+    out = []
+    for i, pillar in enumerate(PILLARS):
+        best = best_by_pillar[pillar]
+        remaining = 1.0
+        parts = []
+        for rid in sorted(best):
+            sev, w = best[rid]
+            share = min(1.0, sev * w)
+            parts.append({"rule_id": rid, "severity": sev, "weight": w, "contribution": round(share * remaining, 3)})
+            remaining *= 1 - share
+        gap = round(1 - remaining, 3)
+        pw = float(weights[pillar])
+        out.append((-round(100 * gap * pw, 1), i, {"rank": 0, "pillar": pillar, "score": round(100 * gap * pw, 1),
+                                                    "gap": gap, "phase_weight": pw, "breakdown": parts}))
+    out.sort(key=lambda t: (t[0], t[1]))
+    ranked = [e for _, _, e in out]
+    for rank, e in enumerate(ranked, start=1):
+        e["rank"] = rank
+    return ranked
+
+
+def build_report(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition, facts: list[dict], matches: list[Match]) -> Report:
+    """The gap report from the engine's firings (equal to :func:`build_report_plain`, faster)."""
+    kit = _kit(rb)
+    runner = facts[0]
+    rules = kit.rules
+    # Deterministic order whatever order the engine fired in.
+    matches = sorted(
+        matches,
+        key=lambda m: (rules[m.rule_id].order, m.rule_id, m.fact.get("idx", 0), m.fact.get("kind", "")),
+    )
+    findings = []
+    fields_read = []
+    for m in matches:
+        f, read = _fast_finding(kit, rules[m.rule_id], m.fact, runner)
+        findings.append(f)
+        fields_read.append(read)
+    phase = runner["phase"]
+    emphases = _fast_emphases(kit, findings, phase)
+    rank = {e["pillar"]: e["rank"] for e in emphases}
+    focus = {e["pillar"] for e in emphases[:2] if e["score"] > 0}
+    slots = [
+        {"pillar": s["pillar"], "session": s["session"], "per_week": float(s["per_week"]), "focus": s["pillar"] in focus}
+        for s in rb.scoring["session_mix"][phase]
+    ]
+    slots.sort(key=lambda s: (rank.get(s["pillar"], 99), s["session"]))
+    gaps = [e["gap"] for e in emphases]
+    note = None
+    if profile.sex not in ("F", "M"):
+        note = "Sex not given as F or M: targets use the women's reference values."
+    return Report.model_validate({
+        "pack": {"name": rb.name, "version": rb.version, "digest": rb.digest},
+        "runner_id": profile.runner_id,
+        "name": profile.name,
+        "as_of": as_of,
+        "edition": edition,
+        "weeks_to_race": runner["weeks_to_race"],
+        "phase": phase,
+        "goal": profile.goal,
+        "sex": profile.sex,
+        "targets_note": note,
+        "fit_score": round(100 * (1 - sum(gaps) / len(gaps))),
+        "tags": [t for t in ("zegama_like_background", "road_only", "ultra_only", "ultra_only_history") if runner.get(t)],
+        "eligibility": _fast_eligibility(kit, matches, findings, fields_read, runner, edition),
+        "findings": findings,
+        "emphases": emphases,
+        "missing": [
+            {"field": rules[f["rule_id"]].cr.fields[0], "rule_id": f["rule_id"], "pillar": f["pillar"],
+             "test": rules[f["rule_id"]].cr.rule.test or ""}
+            for f in findings
+            if f["kind"] == "missing"
+        ],
+        "weekly_sessions": slots,
+        "fired_rules": sorted({m.rule_id for m in matches}),
+    })
+
+
 def assess(
     profile: Profile | dict,
     *,
@@ -496,12 +801,20 @@ def assess(
     ``profile`` is a :class:`Profile` or a plain dict with the same keys;
     ``as_of`` defaults to today; ``rulebase`` is a loaded pack or a path to one.
     Raises :class:`~assessment.profile.ProfileError` for an invalid profile and
-    :class:`AssessmentError` when the options do not make sense.
+    :class:`AssessmentError` when the options do not make sense. ``engine`` is
+    ``"durable"`` (the fast path), ``"durable-host"`` (the straightforward path
+    through durable-rules' host and report models built one by one: same
+    report, slower) or ``"reference"`` (the rules evaluated in plain Python).
     """
     p = load_profile(profile)
     rb = rulebase if isinstance(rulebase, RuleBase) else (load_rulebase(rulebase) if rulebase else default_rulebase())
     day = _date(as_of) or dt.date.today()
     ed = select_edition(rb, day, edition, _date(race_date))
     facts = build_facts(rb, p, day, ed)
-    matches = run_engine(rb, facts) if engine == "durable" else run_reference(rb, facts)
+    if engine == "durable":
+        matches = run_engine(rb, facts)
+    elif engine == "durable-host":  # the straightforward path, for comparison
+        return build_report_plain(rb, p, day, ed, facts, run_engine(rb, facts, via_host=True))
+    else:
+        matches = run_reference(rb, facts)
     return build_report(rb, p, day, ed, facts, matches)

@@ -129,9 +129,13 @@ def test_one_host_per_process_and_no_threads_at_import():
         from assessment import assess
         for i in range(20):
             assess({"runner_id": str(i)}, as_of="2026-12-01")
-        print(base, after_import, threading.active_count())
+        fast = threading.active_count()
+        for i in range(20):
+            assess({"runner_id": str(i)}, as_of="2026-12-01", engine="durable-host")
+        print(base, after_import, fast, threading.active_count())
         """
     )
-    base, after_import, after_use = map(int, out.stdout.split())
+    base, after_import, after_fast, after_host = map(int, out.stdout.split())
     assert after_import == base, out.stderr
-    assert after_use - base == 2  # the one host's two timer threads, not two per assessment
+    assert after_fast == base  # the fast path drives the native engine: no host, no thread
+    assert after_host - base == 2  # the one host's two timer threads, not two per assessment
