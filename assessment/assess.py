@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import string
 import threading
 from typing import Any
 
@@ -500,8 +501,19 @@ def build_report_plain(rb: RuleBase, profile: Profile, as_of: dt.date, edition: 
 _CACHE_MAX = 4096  # entries per value cache: memory stays flat whatever the roster
 
 
+def _placeholders(message: str) -> list[str] | None:
+    """The names a message template asks for (``None``: let ``_Fill`` find out)."""
+    try:
+        names = [f for _, f, _, _ in string.Formatter().parse(message) if f is not None]
+    except ValueError:
+        return None
+    if any(not n or not n.replace("_", "").isalnum() for n in names):
+        return None  # positional, attribute or index fields: the slow way
+    return list(dict.fromkeys(names))
+
+
 class _RuleKit:
-    __slots__ = ("cr", "static", "fields", "params", "message", "order")
+    __slots__ = ("cr", "static", "fields", "params", "message", "names", "order")
 
     def __init__(self, rb: RuleBase, cr, order: int):
         rule = cr.rule
@@ -513,6 +525,7 @@ class _RuleKit:
         self.fields = [(f, value_unit(f)) for f in cr.fields if not f.startswith("target_")]
         self.params = [(n, bool(rb.parameters[n].by), None if rb.parameters[n].by else rb.constant(n)) for n in cr.params]
         self.message = rule.message
+        self.names = _placeholders(rule.message)
         self.order = order
 
 
@@ -604,21 +617,37 @@ def _fast_finding(kit: _Kit, rk: _RuleKit, fact: dict, runner: dict) -> tuple[di
     rb = kit.rb
     target_values = {}
     targets = []
-    fill = _Fill(rb, fact)
     for name, by, constant in rk.params:
         value = runner.get(f"target_{name}") if by else constant
         target_values[name] = value
-        t = kit.target(name, value)
-        targets.append(t)
-        fill[f"target_{name}"] = t["display"]
+        targets.append(kit.target(name, value))
     evidence = []
     for f, unit in rk.fields:
         v = fact.get(f)
         evidence.append({"field": f, "value": v, "display": kit.display(f, v), "unit": unit})
-    if targets:
-        fill["target"] = targets[0]["display"]
-    if evidence:
-        fill["value"] = evidence[0]["display"]
+    # The message's placeholders, filled as _Fill fills them: the rule's
+    # targets, the first target and evidence, then any fact field.
+    if rk.names is None:
+        fill = _Fill(rb, fact)
+        for t in targets:
+            fill[f"target_{t['name']}"] = t["display"]
+        if targets:
+            fill["target"] = targets[0]["display"]
+        if evidence:
+            fill["value"] = evidence[0]["display"]
+    else:
+        fill = {}
+        for n in rk.names:
+            if n == "target" and targets:
+                fill[n] = targets[0]["display"]
+            elif n == "value" and evidence:
+                fill[n] = evidence[0]["display"]
+            elif n.startswith("target_") and n[7:] in target_values:
+                fill[n] = kit.target(n[7:], target_values[n[7:]])["display"]
+            elif n.startswith("target_") and n[7:] in rb.parameters:
+                fill[n] = rb.format_param(n[7:], fact.get(n))
+            else:
+                fill[n] = kit.display(n, fact.get(n))
     severity = _severity(rb, rk.cr, fact, target_values)
     finding = dict(rk.static)
     finding.update(
