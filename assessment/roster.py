@@ -487,10 +487,17 @@ class RaceRow:
     runner_id: str | None
     race: RaceResult | None
     problems: list[Problem]
+    #: The raw cells by column, when read with ``validate=False`` (see :func:`validate_race`).
+    data: dict[str, Any] | None = None
 
 
-def read_races(table: CsvTable) -> Iterator[RaceRow]:
-    """Every non-blank row of a races CSV, validated field by field."""
+def read_races(table: CsvTable, *, validate: bool = True) -> Iterator[RaceRow]:
+    """Every non-blank row of a races CSV, validated field by field.
+
+    With ``validate=False`` a row with a runner_id comes back as read
+    (``data`` holds its raw cells; :func:`validate_race` finishes it), so that
+    the cleaning and validation can happen later, elsewhere (a batch's workers).
+    """
     width = len(table.fields)
     id_col = table.fields.index("runner_id")
     for line, cells, csv_error in table.records():
@@ -508,14 +515,28 @@ def read_races(table: CsvTable) -> Iterator[RaceRow]:
                 RACE_NOT_USED,
             )])
             continue
-        data = {}
-        for i, column in enumerate(table.fields):
-            if column is None or column == "runner_id":
-                continue
-            value = clean_cell(column, cells[i] if i < len(cells) else "")
-            if value is not None:
-                data[column] = value
-        yield _race_row(table.name, line, rid, data, column_prefix="")
+        raw = {column: cells[i] if i < len(cells) else "" for i, column in enumerate(table.fields)
+               if column is not None and column != "runner_id"}
+        if not validate and rid is not None:
+            yield RaceRow(table.name, line, rid, None, [], raw)
+            continue
+        yield _race_row(table.name, line, rid, _clean_race(raw), column_prefix="")
+
+
+def _clean_race(raw: dict[str, str]) -> dict[str, Any]:
+    data = {}
+    for column, cell in raw.items():
+        value = clean_cell(column, cell)
+        if value is not None:
+            data[column] = value
+    return data
+
+
+def validate_race(row: RaceRow) -> RaceRow:
+    """A row read with ``validate=False``, cleaned and validated as ``read_races`` would have."""
+    if row.data is None:
+        return row
+    return _race_row(row.file, row.line, row.runner_id, _clean_race(row.data), column_prefix="")
 
 
 def _race_row(file: str, line: int | None, rid: str | None, data: dict, column_prefix: str) -> RaceRow:
