@@ -25,6 +25,7 @@ from .report import (
     Lottery,
     MissingTest,
     PackInfo,
+    SCHEMA_VERSION,
     Report,
     Route,
     SessionSlot,
@@ -649,16 +650,14 @@ def _fast_finding(kit: _Kit, rk: _RuleKit, fact: dict, runner: dict) -> tuple[di
             else:
                 fill[n] = kit.display(n, fact.get(n))
     severity = _severity(rb, rk.cr, fact, target_values)
-    finding = dict(rk.static)
-    finding.update(
-        severity=severity,
-        severity_label=_label(severity, rk.static["kind"]),
-        subject=_subject(fact),
-        evidence=evidence,
-        targets=targets,
-        message=rk.message.format_map(fill),
-        sources=kit.rule_sources[rk.static["rule_id"]],
-    )
+    st = rk.static
+    finding = {  # the order of Finding's fields: the JSON is written from this dict
+        "rule_id": st["rule_id"], "title": st["title"], "pillar": st["pillar"], "kind": st["kind"],
+        "severity": severity, "severity_label": _label(severity, st["kind"]), "outcome": st["outcome"],
+        "subject": _subject(fact), "evidence": evidence, "targets": targets,
+        "message": rk.message.format_map(fill), "rationale": st["rationale"], "prescription": st["prescription"],
+        "sources": kit.rule_sources[st["rule_id"]],
+    }
     return finding, [e["field"] for e in evidence]
 
 
@@ -760,8 +759,13 @@ def _fast_emphases(kit: _Kit, findings: list[dict], phase: str) -> list[dict]:
     return ranked
 
 
-def build_report(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition, facts: list[dict], matches: list[Match]) -> Report:
-    """The gap report from the engine's firings (equal to :func:`build_report_plain`, faster)."""
+def build_report_data(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition, facts: list[dict], matches: list[Match]) -> dict:
+    """The gap report as plain data: every field of :class:`Report`, nested, in the models' order.
+
+    ``Report.model_validate`` of it is the report; ``report_json`` of it is
+    byte for byte ``Report.model_dump_json()`` (what a batch writes, without
+    building the models).
+    """
     kit = _kit(rb)
     runner = facts[0]
     rules = kit.rules
@@ -789,13 +793,14 @@ def build_report(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Editio
     note = None
     if profile.sex not in ("F", "M"):
         note = "Sex not given as F or M: targets use the women's reference values."
-    return Report.model_validate({
+    return {
+        "schema_version": SCHEMA_VERSION,
         "pack": {"name": rb.name, "version": rb.version, "digest": rb.digest},
         "runner_id": profile.runner_id,
         "name": profile.name,
         "as_of": as_of,
         "edition": edition,
-        "weeks_to_race": runner["weeks_to_race"],
+        "weeks_to_race": float(runner["weeks_to_race"]),
         "phase": phase,
         "goal": profile.goal,
         "sex": profile.sex,
@@ -813,7 +818,27 @@ def build_report(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Editio
         ],
         "weekly_sessions": slots,
         "fired_rules": sorted({m.rule_id for m in matches}),
-    })
+    }
+
+
+def build_report(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition, facts: list[dict], matches: list[Match]) -> Report:
+    """The gap report from the engine's firings (equal to :func:`build_report_plain`, faster)."""
+    return Report.model_validate(build_report_data(rb, profile, as_of, edition, facts, matches))
+
+
+def report_json(data: dict) -> bytes:
+    """The JSON of :func:`build_report_data`'s result: ``Report.model_dump_json()``, as UTF-8."""
+    import pydantic_core
+
+    return pydantic_core.to_json(data)
+
+
+def _inputs(profile, as_of, rulebase, edition, race_date) -> tuple[Profile, RuleBase, dt.date, Edition, list[dict]]:
+    p = load_profile(profile)
+    rb = rulebase if isinstance(rulebase, RuleBase) else (load_rulebase(rulebase) if rulebase else default_rulebase())
+    day = _date(as_of) or dt.date.today()
+    ed = select_edition(rb, day, edition, _date(race_date))
+    return p, rb, day, ed, build_facts(rb, p, day, ed)
 
 
 def assess(
@@ -835,11 +860,7 @@ def assess(
     through durable-rules' host and report models built one by one: same
     report, slower) or ``"reference"`` (the rules evaluated in plain Python).
     """
-    p = load_profile(profile)
-    rb = rulebase if isinstance(rulebase, RuleBase) else (load_rulebase(rulebase) if rulebase else default_rulebase())
-    day = _date(as_of) or dt.date.today()
-    ed = select_edition(rb, day, edition, _date(race_date))
-    facts = build_facts(rb, p, day, ed)
+    p, rb, day, ed, facts = _inputs(profile, as_of, rulebase, edition, race_date)
     if engine == "durable":
         matches = run_engine(rb, facts)
     elif engine == "durable-host":  # the straightforward path, for comparison
@@ -847,3 +868,21 @@ def assess(
     else:
         matches = run_reference(rb, facts)
     return build_report(rb, p, day, ed, facts, matches)
+
+
+def assess_data(
+    profile: Profile | dict,
+    *,
+    as_of: dt.date | str | None = None,
+    rulebase: RuleBase | str | None = None,
+    edition: int | None = None,
+    race_date: dt.date | str | None = None,
+) -> dict:
+    """:func:`assess` without building the report's models: the report as plain data.
+
+    For callers that only serialise reports (a batch writing JSON lines):
+    :func:`report_json` of the result is ``assess(...).model_dump_json()``,
+    and ``Report.model_validate`` of it is ``assess(...)``.
+    """
+    p, rb, day, ed, facts = _inputs(profile, as_of, rulebase, edition, race_date)
+    return build_report_data(rb, p, day, ed, facts, run_engine(rb, facts))
