@@ -121,10 +121,12 @@ _reg_lock = threading.Lock()
 
 
 def _forget_registrations() -> None:
-    # A forked child gets a fresh engine (see engine.py) with nothing registered.
-    global _registered, _reg_lock
+    # A forked child gets a fresh engine (see engine.py) with nothing registered,
+    # and fresh locks (another thread of the parent may have held one).
+    global _registered, _reg_lock, _kits_lock
     _registered = set()
     _reg_lock = threading.Lock()
+    _kits_lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):

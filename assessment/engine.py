@@ -167,11 +167,11 @@ class _Engine:
             try:
                 if facts:
                     code, state = native.assert_facts(handle, json.dumps([{**f, "sid": sid} for f in facts], ensure_ascii=False))
-                    if code == _NOT_HANDLED:
+                    if code == _NOT_HANDLED:  # the sink rule makes this impossible
                         raise EngineError("the rule engine did not handle the facts")
+                    self._drain(native, rs, sid, state, session)  # even on error: never delete a busy session
                     if code == _OBSERVED:
                         raise EngineError("the rule engine was given the same fact twice")
-                    self._drain(native, rs, sid, state, session)
                 if session.errors:
                     first = session.errors[0]
                     raise EngineError(f"a rule action failed: {first!r}") from first
