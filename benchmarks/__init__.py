@@ -1,0 +1,1 @@
+"""Benchmarks of zegama-assess: ``python -m benchmarks`` (see the README, "Performance")."""
