@@ -3,7 +3,10 @@
 The roster is streamed: each row is read, assessed, written and forgotten.
 What the summary and the checks need across rows (the runner ids seen, the
 races waiting for their runner, the members of each session group) lives in a
-temporary SQLite file, so memory stays flat however long the roster is.
+temporary SQLite file, so memory stays flat however long the roster is. From
+:data:`~assessment.batch_pool.PARALLEL_MIN_ROWS` rows on, worker processes
+share the assessments (see :mod:`assessment.batch_pool`); the outputs are the
+same byte for byte.
 
 Outputs (in ``out_dir``), each written to a temporary file and renamed only
 when complete, so an interrupted run never leaves a file that looks finished:
@@ -28,15 +31,15 @@ import tempfile
 import textwrap
 import unicodedata
 from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
-from functools import partial
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TextIO
 
 from tabulate import tabulate
 
-from .profile import Profile, RaceResult
-from .render import PHASE_NAMES, PILLAR_NAMES, to_markdown
+from .batch_pool import Assessed, Assessor, Outcome, RaceEntry, RowPool, Task, assess_row, choose_workers, count_rows
+from .profile import Profile
+from .render import PHASE_NAMES, PILLAR_NAMES
 from .report import Report
 from .roster import (
     RACE_COLUMNS,
@@ -47,7 +50,6 @@ from .roster import (
     RaceRow,
     RosterError,
     RosterRow,
-    build_profile,
     open_table,
     read_profile_races,
     read_races,
@@ -63,6 +65,9 @@ ERROR_COLUMNS = ("file", "line", "runner_id", "column", "value", "message", "eff
 ELIGIBILITY = ("eligible", "at_risk", "not_eligible")
 OUTPUT_FILES = ("assessments.csv", "assessments.jsonl", "errors.csv", "squad.md", "squad.json")
 RUNNERS_DIR = "runners"
+
+# json.dumps(x, ensure_ascii=False), without building an encoder per call (once per row or member).
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -149,7 +154,7 @@ class Scratch:
             PRAGMA cache_size = -4000;
             CREATE TABLE ids (runner_id TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID;
             CREATE TABLE races (seq INTEGER PRIMARY KEY, runner_id TEXT, file TEXT, line INTEGER,
-                                race TEXT, problems TEXT);
+                                race TEXT, problems TEXT, raw TEXT);
             CREATE INDEX races_by_runner ON races (runner_id);
             CREATE TABLE members (pillar TEXT, gap REAL, score REAL, rank INTEGER, line INTEGER,
                                   runner_id TEXT, name TEXT);
@@ -170,31 +175,25 @@ class Scratch:
     # runner ids
     def claim_id(self, runner_id: str, line: int) -> int | None:
         """Record ``runner_id``; the line that already used it, if any."""
-        row = self.db.execute("SELECT line FROM ids WHERE runner_id = ?", (runner_id,)).fetchone()
-        if row:
-            return row[0]
-        self.db.execute("INSERT INTO ids VALUES (?, ?)", (runner_id, line))
-        return None
+        if self.db.execute("INSERT OR IGNORE INTO ids VALUES (?, ?)", (runner_id, line)).rowcount:
+            return None
+        return self.db.execute("SELECT line FROM ids WHERE runner_id = ?", (runner_id,)).fetchone()[0]
 
     # races
-    def add_race(self, r: RaceRow) -> None:
-        self.db.execute(
-            "INSERT INTO races (runner_id, file, line, race, problems) VALUES (?, ?, ?, ?, ?)",
-            (r.runner_id, r.file, r.line, r.race.model_dump_json() if r.race else None,
-             json.dumps([asdict(p) for p in r.problems]) if r.problems else None),
+    def add_races(self, rows: Iterable[RaceRow]) -> None:
+        """Store race rows: validated (their JSON), or as read (their cells, validated by whoever assesses the runner)."""
+        self.db.executemany(
+            "INSERT INTO races (runner_id, file, line, race, problems, raw) VALUES (?, ?, ?, ?, ?, ?)",
+            ((r.runner_id, r.file, r.line, r.race.model_dump_json() if r.race else None,
+              json.dumps([asdict(p) for p in r.problems]) if r.problems else None,
+              _to_json(r.data) if r.data is not None else None) for r in rows),
         )
 
-    def races_for(self, runner_id: str) -> tuple[list[RaceResult], list[Problem]]:
-        races: list[RaceResult] = []
-        problems: list[Problem] = []
-        for race, probs in self.db.execute(
-            "SELECT race, problems FROM races WHERE runner_id = ? ORDER BY seq", (runner_id,)
-        ):
-            if race:
-                races.append(RaceResult.model_validate_json(race))
-            if probs:
-                problems.extend(Problem(**p) for p in json.loads(probs))
-        return races, problems
+    def races_for(self, runner_id: str) -> list[RaceEntry]:
+        """The runner's race rows as stored, in file order."""
+        return [RaceEntry(*row) for row in self.db.execute(
+            "SELECT file, line, race, problems, raw FROM races WHERE runner_id = ? ORDER BY seq", (runner_id,)
+        )]
 
     def orphan_races(self) -> Iterator[tuple[str | None, str, int | None, str | None]]:
         """Race rows whose runner is not in the roster (or that have no runner_id)."""
@@ -277,25 +276,21 @@ class SquadSummary:
     group_heads: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
-    def add(self, report: Report) -> None:
+    def add(self, a: Assessed) -> None:
+        """Count one assessed runner (what the batch kept of its report)."""
         self.assessed += 1
         if self.edition is None:
-            ed = report.edition
-            self.edition = {
-                "year": ed.year, "race_date": ed.race_date.isoformat(), "estimated": ed.estimated,
-                "weeks_to_race": report.weeks_to_race, "phase": report.phase,
-            }
-        self.eligibility[report.eligibility.status] += 1
-        if report.emphases and report.emphases[0].score > 0:
-            self.first_emphasis[report.emphases[0].pillar] += 1
-        for f in report.findings:
-            if f.kind == "gap":
-                self.gap_info.setdefault(f.rule_id, (f.title, f.pillar))
-        self.gaps.update({f.rule_id for f in report.findings if f.kind == "gap"})
-        self.missing.update({m.field for m in report.missing})
-        self.fit_total += report.fit_score
-        self.fit_min = report.fit_score if self.fit_min is None else min(self.fit_min, report.fit_score)
-        self.fit_max = report.fit_score if self.fit_max is None else max(self.fit_max, report.fit_score)
+            self.edition = {**a.edition, "weeks_to_race": a.weeks_to_race, "phase": a.phase}
+        self.eligibility[a.status] += 1
+        if a.emphases and a.emphases[0][2] > 0:
+            self.first_emphasis[a.emphases[0][0]] += 1
+        for rule_id, title, pillar in a.gaps:
+            self.gap_info.setdefault(rule_id, (title, pillar))
+        self.gaps.update(rule_id for rule_id, _, _ in a.gaps)
+        self.missing.update(a.missing)
+        self.fit_total += a.fit_score
+        self.fit_min = a.fit_score if self.fit_min is None else min(self.fit_min, a.fit_score)
+        self.fit_max = a.fit_score if self.fit_max is None else max(self.fit_max, a.fit_score)
 
     @property
     def fit_mean(self) -> float | None:
@@ -418,7 +413,7 @@ def write_squad_json(fh: TextIO, s: SquadSummary, groups: Callable[[str], Iterab
         fh.write(("," if i else "") + f'\n    "{pillar}": [')
         j = -1
         for j, m in enumerate(groups(pillar)):
-            fh.write(("," if j else "") + "\n      " + json.dumps(m, ensure_ascii=False))
+            fh.write(("," if j else "") + "\n      " + _to_json(m))
         fh.write("\n    ]" if j >= 0 else "]")
     fh.write("\n  }\n}\n")
 
@@ -500,6 +495,7 @@ def run_batch(
     progress: Callable[[int], None] | None = None,
     assess_fn: Callable[[Profile], Report] | None = None,
     preview: int = 15,
+    workers: int | None = None,
 ) -> BatchResult:
     """Assess every runner of a roster CSV and write the outputs to ``out_dir``.
 
@@ -509,15 +505,21 @@ def run_batch(
     profile (for tests and embedding); by default it is :func:`assess` with the
     given date, edition and rule pack. ``html`` also writes ``squad.html`` and
     one HTML page per runner in ``runners/``, linked from the squad page.
+
+    ``workers`` processes share the assessments (``None`` or 0: one per usable
+    core when the roster has :data:`~assessment.batch_pool.PARALLEL_MIN_ROWS`
+    rows or more, else one); the outputs are the same whatever the number. A
+    custom ``assess_fn`` always runs in this process.
     """
-    from .assess import assess, default_rulebase, select_edition
+    from .assess import default_rulebase, select_edition
     from .rulebase import RuleBase, load_rulebase
 
     day = _as_date(as_of) or dt.date.today()
+    rb = None
     if assess_fn is None:
         rb = rulebase if isinstance(rulebase, RuleBase) else (load_rulebase(rulebase) if rulebase else default_rulebase())
         select_edition(rb, day, edition, _as_date(race_date))  # fail before reading when the options cannot work
-        assess_fn = partial(assess, as_of=day, rulebase=rb, edition=edition, race_date=race_date)
+    assessor = Assessor(rb, day, edition, race_date, markdown=per_runner, html=html, assess_fn=assess_fn)
 
     warnings: list[str] = []
 
@@ -544,13 +546,16 @@ def run_batch(
     columns = list(ASSESSMENT_COLUMNS) + (["report_file"] if pages else []) + extra_cols
     outputs: list[Any] = []
     runners_tmp: Path | None = None
+    pool: RowPool | None = None
+    n_workers = 1 if rb is None else choose_workers(workers, None if workers else count_rows(table.path))
     try:
+        if n_workers > 1:
+            pool = RowPool(n_workers, table.name, assessor)
         if race_table:
-            for r in read_races(race_table):
-                scratch.add_race(r)
+            # Validated by whoever assesses the runner (the workers, when there are some).
+            scratch.add_races(read_races(race_table, validate=False))
         if profiles_dir:
-            for r in read_profile_races(profiles_dir):
-                scratch.add_race(r)
+            scratch.add_races(read_profile_races(profiles_dir))
 
         results = CsvOut(out / "assessments.csv", columns, excel=excel)
         errors = CsvOut(out / "errors.csv", ERROR_COLUMNS, excel=excel)
@@ -560,12 +565,23 @@ def run_batch(
             runners_tmp = Path(tempfile.mkdtemp(prefix=f".{RUNNERS_DIR}.", suffix=".tmp", dir=out))
             runners_tmp.chmod(0o777 & ~_umask())
 
-        for row in read_roster(table):
+        tasks = (_prepare(row, table.name, scratch) for row in read_roster(table))
+        if pool is not None:
+            def append_json(spool: Path) -> None:
+                with open(spool, "rb") as fh:
+                    shutil.copyfileobj(fh, jsonl.fh.buffer, 1 << 20)
+
+            outcomes = pool.map(tasks, append_json)
+        else:
+            outcomes = (assess_row(t, table.name, assessor) for t in tasks)
+        for outcome in outcomes:
             summary.read += 1
-            _assess_row(row, table.name, scratch, summary, assess_fn, results, errors, jsonl, runners_tmp,
-                        markdown=per_runner, html=html)
+            _write_row(outcome, table.name, scratch, summary, results, errors, jsonl, runners_tmp)
             if progress:
                 progress(1)
+        if pool is not None:
+            pool.close()
+            pool = None
 
         for rid, file, line, probs in scratch.orphan_races():
             if rid is None:
@@ -600,6 +616,8 @@ def run_batch(
         if html:
             _write_squad_html(out, summary)
     finally:
+        if pool is not None:
+            pool.close(cancel=True)
         for o in outputs:
             (o.file if isinstance(o, CsvOut) else o).abort()
         if runners_tmp is not None:
@@ -631,15 +649,9 @@ def _sniff_out(out: Path) -> str:
     return ";" if header.count(";") > header.count(",") else ","
 
 
-def _assess_row(
-    row: RosterRow, file: str, scratch: Scratch, summary: SquadSummary, assess_fn: Callable[[Profile], Report],
-    results: CsvOut, errors: CsvOut, jsonl: AtomicText, runners_tmp: Path | None,
-    markdown: bool = True, html: bool = False,
-) -> None:
-    from .assess import AssessmentError
-
-    races: list[RaceResult] = []
-    race_problems: list[Problem] = []
+def _prepare(row: RosterRow, file: str, scratch: Scratch) -> Task:
+    """Step 1 of a row, in input order: a duplicate runner id, or the runner's races."""
+    races: list[RaceEntry] = []
     if row.runner_id:
         first = scratch.claim_id(row.runner_id, row.line)
         if first is not None:
@@ -647,43 +659,41 @@ def _assess_row(
                                         f"duplicate runner_id: line {first} already has it", ROW_NOT_ASSESSED))
             row.fatal = True
         else:
-            races, race_problems = scratch.races_for(row.runner_id)
-    profile = build_profile(row, races, file)
-    report: Report | None = None
-    if profile is not None:
-        try:
-            report = assess_fn(profile)
-        except AssessmentError as exc:
-            # The row is not assessed after all: its other problems no longer say "row assessed".
-            row.problems = [replace(p, effect=ROW_NOT_ASSESSED) for p in row.problems]
-            row.problems.append(Problem(file, row.line, row.runner_id, "", "", f"assessment failed: {exc}", ROW_NOT_ASSESSED))
-    problems = row.problems + race_problems
+            races = scratch.races_for(row.runner_id)
+    return Task(row, races)
+
+
+def _write_row(
+    outcome: Outcome, file: str, scratch: Scratch, summary: SquadSummary,
+    results: CsvOut, errors: CsvOut, jsonl: AtomicText, runners_tmp: Path | None,
+) -> None:
+    """Step 3 of a row, in input order: every output it adds to."""
+    row, a = outcome.row, outcome.assessed
+    problems = row.problems + outcome.race_problems
     for p in problems:
         errors.row(_problem_row(p))
     summary.problems += len(problems)
 
     report_file = ""
-    if report is not None:
-        summary.add(report)
+    if a is not None:
+        summary.add(a)
         if problems:
             summary.assessed_with_problems += 1
-        jsonl.fh.write(report.model_dump_json() + "\n")
-        for e in report.emphases[:2]:
-            if e.score > 0:
-                scratch.add_member(e.pillar, e.gap, e.score, e.rank, row.line, report.runner_id, report.name)
+        if a.json is not None:  # else a worker spooled it (see batch_pool.RowPool)
+            jsonl.fh.buffer.write(a.json + b"\n")  # only bytes go to this file: no text buffered above
+        for pillar, gap, score, rank in a.emphases[:2]:
+            if score > 0:
+                scratch.add_member(pillar, gap, score, rank, row.line, a.runner_id, a.name)
         if runners_tmp is not None:
-            stem = scratch.claim_name(safe_file_stem(report.runner_id, row.line))
-            if markdown:
-                (runners_tmp / f"{stem}.md").write_text(to_markdown(report), encoding="utf-8")
+            stem = scratch.claim_name(safe_file_stem(a.runner_id, row.line))
+            if a.markdown is not None:
+                (runners_tmp / f"{stem}.md").write_text(a.markdown, encoding="utf-8")
                 report_file = f"{RUNNERS_DIR}/{stem}.md"
-            if html:
-                from .html_report import runner_html
-
-                (runners_tmp / f"{stem}.html").write_text(runner_html(report, profile), encoding="utf-8")
+            if a.html is not None:
+                (runners_tmp / f"{stem}.html").write_text(a.html, encoding="utf-8")
                 report_file = f"{RUNNERS_DIR}/{stem}.html"
-        top = report.top_emphases(3)
-        values = [row.line, row.runner_id, row.name, "assessed", report.eligibility.status, report.fit_score,
-                  *top, *[""] * (3 - len(top)), float(report.weeks_to_race), "", _brief(problems, False, file)]
+        values = [row.line, row.runner_id, row.name, "assessed", a.status, a.fit_score,
+                  *a.top, *[""] * (3 - len(a.top)), float(a.weeks_to_race), "", _brief(problems, False, file)]
     else:
         summary.errors += 1
         values = [row.line, row.runner_id, row.name, "error", "", "", "", "", "", "",

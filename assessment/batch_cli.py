@@ -42,8 +42,10 @@ def _count_rows(path: str) -> int:
 @click.option("--delimiter", callback=_delimiter, metavar="CHAR",
               help="The roster's delimiter (, ; | or tab) when the guess is wrong.")
 @click.option("--allow-errors", is_flag=True, help="Exit 0 even when some rows had errors.")
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
+              help="Processes sharing the assessments; 0: one per CPU core from 1,000 rows, else one.")
 @common_assess_options
-def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, delimiter, allow_errors,
+def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, delimiter, allow_errors, workers,
               rules_path, as_of, edition, race_date):
     """Assess a club roster from CSV: per-runner results and squad summary.
 
@@ -90,7 +92,7 @@ def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, deli
             result = run_batch(
                 roster, out_dir=out_dir, races=races, profiles_dir=profiles_dir, as_of=as_of, rulebase=rb,
                 edition=edition, race_date=race_date, excel=excel, per_runner=per_runner, html=fmt == "html",
-                delimiter=delimiter,
+                delimiter=delimiter, workers=workers or None,
                 on_warning=warn, progress=progress,
             )
         except RosterError as exc:
