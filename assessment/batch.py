@@ -401,8 +401,9 @@ def write_squad_markdown(fh: TextIO, s: SquadSummary, groups: Callable[[str], It
         # tabulate needs every row at once: write the table by hand to stream it.
         fh.write("| " + " | ".join(_GROUP_HEADERS) + " |\n|" + "---|" * len(_GROUP_HEADERS) + "\n")
         for rid, name, gap, score, rank in _group_rows(groups(pillar)):
-            cells = [rid, name, f"{gap:.2f}", f"{score:.0f}", str(rank)]
-            fh.write("| " + " | ".join(" ".join(c.split()).replace("|", "\\|") for c in cells) + " |\n")
+            # Only the text cells can hold spaces, line breaks or pipes.
+            rid, name = (" ".join(c.split()).replace("|", "\\|") for c in (rid, name))
+            fh.write(f"| {rid} | {name} | {gap:.2f} | {score:.0f} | {rank} |\n")
 
 
 def write_squad_json(fh: TextIO, s: SquadSummary, groups: Callable[[str], Iterable[dict[str, Any]]]) -> None:

@@ -129,7 +129,7 @@ def measure_size(n: int, work: Path, workers: int, sequential: bool, log) -> dic
     log(f"          floor {f['seconds']:.2f} s")
     lib = task("batch", str(roster), str(races), str(d / "out-lib"), str(workers), sample=True)
     b = lib.json()
-    log(f"          batch (library, workers={workers}) {b['seconds']:.2f} s")
+    log(f"          batch (library, {b['workers']} worker{'s' if b['workers'] > 1 else ''}) {b['seconds']:.2f} s")
     row = {
         "runners": n,
         "race_rows": f["race_rows"],
@@ -138,7 +138,7 @@ def measure_size(n: int, work: Path, workers: int, sequential: bool, log) -> dic
         "floor_s": f["seconds"],
         "floor_per_runner_us": 1e6 * f["seconds"] / n,
         "batch_s": b["seconds"],
-        "batch_workers": workers,
+        "batch_workers": b["workers"],
         "batch_per_runner_us": 1e6 * b["seconds"] / n,
         "batch_over_floor": b["seconds"] / f["seconds"],
         "batch_rss_peak_mb": lib.tree_kb / 1024,
@@ -147,7 +147,7 @@ def measure_size(n: int, work: Path, workers: int, sequential: bool, log) -> dic
     if sequential:
         one = task("batch", str(roster), str(races), str(d / "out-seq"), "1", sample=True)
         s = one.json()
-        log(f"          batch (library, workers=1) {s['seconds']:.2f} s")
+        log(f"          batch (library, 1 worker) {s['seconds']:.2f} s")
         row.update(batch_sequential_s=s["seconds"], sequential_over_floor=s["seconds"] / f["seconds"],
                    sequential_rss_peak_mb=one.tree_kb / 1024)
     cli = zegama("batch", str(roster), "--races", str(races), "--out", str(d / "out-cli"), "--as-of", "2026-12-01",
@@ -209,7 +209,7 @@ def table(results: dict) -> str:
     rows = []
     for n, r in results["sizes"].items():
         rows.append([
-            f"{int(n):,}", f"{r['floor_s']:.2f}", f"{r['batch_s']:.2f}", f"{r['batch_over_floor']:.1f}x",
+            f"{int(n):,}", f"{r['floor_s']:.2f}", f"{r['batch_s']:.2f} ({r['batch_workers']}w)", f"{r['batch_over_floor']:.1f}x",
             f"{r['batch_sequential_s']:.2f} ({r['sequential_over_floor']:.1f}x)" if "batch_sequential_s" in r else "-",
             f"{r['cli_batch_s']:.2f} ({r['cli_over_floor']:.1f}x)", f"{r['batch_rss_peak_mb']:.0f}",
             f"{r['batch_per_runner_us']:.0f}",

@@ -38,11 +38,14 @@ def floor(roster: str, races: str) -> dict:
 def batch(roster: str, races: str, out: str, workers: str) -> dict:
     """``run_batch`` as a library call, every output written."""
     from assessment.batch import run_batch
+    from assessment.batch_pool import choose_workers, count_rows
 
     start = time.perf_counter()
-    result = run_batch(roster, races=races, out_dir=out, as_of=AS_OF, workers=int(workers))
+    result = run_batch(roster, races=races, out_dir=out, as_of=AS_OF, workers=int(workers) or None)
+    seconds = time.perf_counter() - start
     s = result.summary
-    return {"seconds": time.perf_counter() - start, "read": s.read, "assessed": s.assessed, "errors": s.errors}
+    used = choose_workers(int(workers) or None, count_rows(roster))  # what run_batch chose
+    return {"seconds": seconds, "read": s.read, "assessed": s.assessed, "errors": s.errors, "workers": used}
 
 
 def assess_latency(calls: str, engine: str) -> dict:
