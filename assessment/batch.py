@@ -155,14 +155,26 @@ class Scratch:
             CREATE TABLE ids (runner_id TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID;
             CREATE TABLE races (seq INTEGER PRIMARY KEY, runner_id TEXT, file TEXT, line INTEGER,
                                 race TEXT, problems TEXT, raw TEXT);
-            CREATE INDEX races_by_runner ON races (runner_id);
             CREATE TABLE members (pillar TEXT, gap REAL, score REAL, rank INTEGER, line INTEGER,
                                   runner_id TEXT, name TEXT);
-            -- read in this order at the end: an index, not a sort of the whole table in memory
-            CREATE INDEX members_by_gap ON members (pillar, gap DESC, score DESC, line);
             CREATE TABLE names (key TEXT PRIMARY KEY) WITHOUT ROWID;
             """
         )
+
+        self._indexed: set[str] = set()
+
+    # Indexes are built once their table is complete: one sort instead of a
+    # B-tree insert per row (SQLite sorts in bounded memory, spilling to disk).
+    _INDEXES = {
+        "races": "CREATE INDEX races_by_runner ON races (runner_id)",
+        # read in this order at the end: an index, not a sort of the whole table in memory
+        "members": "CREATE INDEX members_by_gap ON members (pillar, gap DESC, score DESC, line)",
+    }
+
+    def _index(self, table: str) -> None:
+        if table not in self._indexed:
+            self.db.execute(self._INDEXES[table])
+            self._indexed.add(table)
 
     def close(self) -> None:
         self.db.close()
@@ -181,6 +193,7 @@ class Scratch:
 
     # races
     def add_races(self, rows: Iterable[RaceRow]) -> None:
+        assert "races" not in self._indexed, "races are stored before any is read"
         """Store race rows: validated (their JSON), or as read (their cells, validated by whoever assesses the runner)."""
         self.db.executemany(
             "INSERT INTO races (runner_id, file, line, race, problems, raw) VALUES (?, ?, ?, ?, ?, ?)",
@@ -190,7 +203,8 @@ class Scratch:
         )
 
     def races_for(self, runner_id: str) -> list[RaceEntry]:
-        """The runner's race rows as stored, in file order."""
+        """The runner's race rows as stored, in file order (store them all first)."""
+        self._index("races")
         return [RaceEntry(*row) for row in self.db.execute(
             "SELECT file, line, race, problems, raw FROM races WHERE runner_id = ? ORDER BY seq", (runner_id,)
         )]
@@ -205,13 +219,16 @@ class Scratch:
 
     # session groups
     def add_member(self, pillar: str, gap: float, score: float, rank: int, line: int, rid: str, name: str | None) -> None:
+        assert "members" not in self._indexed, "members are stored before any group is read"
         self.db.execute("INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?)", (pillar, gap, score, rank, line, rid, name))
 
     def group_size(self, pillar: str) -> int:
+        self._index("members")
         return self.db.execute("SELECT COUNT(*) FROM members WHERE pillar = ?", (pillar,)).fetchone()[0]
 
     def group(self, pillar: str, limit: int = -1) -> Iterator[dict[str, Any]]:
         """The runners to put in ``pillar``'s sessions, largest gap first."""
+        self._index("members")
         for gap, score, rank, line, rid, name in self.db.execute(
             "SELECT gap, score, rank, line, runner_id, name FROM members WHERE pillar = ? "
             "ORDER BY gap DESC, score DESC, line LIMIT ?",
