@@ -157,19 +157,17 @@ class Scratch:
                                 race TEXT, problems TEXT, raw TEXT);
             CREATE TABLE members (pillar TEXT, gap REAL, score REAL, rank INTEGER, line INTEGER,
                                   runner_id TEXT, name TEXT);
+            -- read in this order at the end: an index, not a sort of the whole table in memory
+            CREATE INDEX members_by_gap ON members (pillar, gap DESC, score DESC, line);
             CREATE TABLE names (key TEXT PRIMARY KEY) WITHOUT ROWID;
             """
         )
 
         self._indexed: set[str] = set()
 
-    # Indexes are built once their table is complete: one sort instead of a
-    # B-tree insert per row (SQLite sorts in bounded memory, spilling to disk).
-    _INDEXES = {
-        "races": "CREATE INDEX races_by_runner ON races (runner_id)",
-        # read in this order at the end: an index, not a sort of the whole table in memory
-        "members": "CREATE INDEX members_by_gap ON members (pillar, gap DESC, score DESC, line)",
-    }
+    # The races' index is built once they are all stored: one sort instead of
+    # a B-tree insert per row.
+    _INDEXES = {"races": "CREATE INDEX races_by_runner ON races (runner_id)"}
 
     def _index(self, table: str) -> None:
         if table not in self._indexed:
@@ -219,16 +217,13 @@ class Scratch:
 
     # session groups
     def add_member(self, pillar: str, gap: float, score: float, rank: int, line: int, rid: str, name: str | None) -> None:
-        assert "members" not in self._indexed, "members are stored before any group is read"
         self.db.execute("INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?)", (pillar, gap, score, rank, line, rid, name))
 
     def group_size(self, pillar: str) -> int:
-        self._index("members")
         return self.db.execute("SELECT COUNT(*) FROM members WHERE pillar = ?", (pillar,)).fetchone()[0]
 
     def group(self, pillar: str, limit: int = -1) -> Iterator[dict[str, Any]]:
         """The runners to put in ``pillar``'s sessions, largest gap first."""
-        self._index("members")
         for gap, score, rank, line, rid, name in self.db.execute(
             "SELECT gap, score, rank, line, runner_id, name FROM members WHERE pillar = ? "
             "ORDER BY gap DESC, score DESC, line LIMIT ?",
