@@ -544,6 +544,8 @@ class _Kit:
         self._targets: dict[tuple, dict] = {}
         self._displays: dict[tuple, str] = {}
         self._lottery: dict[int, dict] = {}
+        self.steps: dict[tuple, list[str]] = {}  # a few (edition, status) pairs
+        self.editions: dict[tuple, Edition] = {}  # (as_of, edition, race_date) -> the target edition
         self._targets_by_dims: dict[tuple, dict] = {}
 
     def target(self, name: str, value: Any) -> dict:
@@ -699,11 +701,29 @@ def _fast_eligibility(kit: _Kit, matches: list[Match], findings: list[dict], fie
             applies = True
         routes.append({"id": r["id"], "label": r["label"], "detail": r["detail"], "applies": applies,
                        "source": kit.sources[r["source"]]})
+    blocks = "blocks" in outcomes
+    key = (edition.year, edition.preregistration_opens, edition.preregistration_closes, edition.estimated, status, blocks)
+    steps = kit.steps.get(key)
+    if steps is None:
+        if len(kit.steps) >= 256:
+            kit.steps.clear()
+        steps = kit.steps[key] = _next_steps(rb, edition, status, blocks)
+    summary = {
+        "eligible": "Your recent results match the competitive profile organisers look for.",
+        "at_risk": "Some results come close to the competitive profile, but none fully matches it.",
+        "not_eligible": "Nothing in your history matches the competitive profile yet.",
+    }[status]
+    return {"status": status, "summary": summary, "reasons": reasons, "routes": routes,
+            "lottery": kit.lottery(edition), "next_steps": list(steps)}
+
+
+def _next_steps(rb: RuleBase, edition: Edition, status: str, blocks: bool) -> list[str]:
+    """What to do next: depends on the edition and the status only (computed once per pair)."""
     pct = rb.constant("competitive_percentile")
     steps: list[str] = []
     closes = edition.preregistration_closes
     when = f"before pre-registration closes ({closes}{', estimated' if edition.estimated else ''})" if closes else "before pre-registration"
-    if status == "not_eligible" and "blocks" in outcomes:
+    if status == "not_eligible" and blocks:
         steps.append("Resolve the blocking condition listed above first; no result can make up for it.")
     if status != "eligible":
         steps.append(
@@ -719,13 +739,7 @@ def _fast_eligibility(kit: _Kit, matches: list[Match], findings: list[dict], fie
         if closes and edition.preregistration_opens
         else "Pre-register for the draw; selection is never guaranteed."
     )
-    summary = {
-        "eligible": "Your recent results match the competitive profile organisers look for.",
-        "at_risk": "Some results come close to the competitive profile, but none fully matches it.",
-        "not_eligible": "Nothing in your history matches the competitive profile yet.",
-    }[status]
-    return {"status": status, "summary": summary, "reasons": reasons, "routes": routes,
-            "lottery": kit.lottery(edition), "next_steps": steps}
+    return steps
 
 
 def _fast_emphases(kit: _Kit, findings: list[dict], phase: str) -> list[dict]:
@@ -839,7 +853,16 @@ def _inputs(profile, as_of, rulebase, edition, race_date) -> tuple[Profile, Rule
     p = load_profile(profile)
     rb = rulebase if isinstance(rulebase, RuleBase) else (load_rulebase(rulebase) if rulebase else default_rulebase())
     day = _date(as_of) or dt.date.today()
-    ed = select_edition(rb, day, edition, _date(race_date))
+    rd = _date(race_date)
+    # The same options give the same edition: resolved once, copied for each report.
+    editions = _kit(rb).editions
+    key = (day, edition, rd)
+    ed = editions.get(key)
+    if ed is None:
+        if len(editions) >= 64:
+            editions.clear()
+        ed = editions[key] = select_edition(rb, day, edition, rd)
+    ed = ed.model_copy()
     return p, rb, day, ed, build_facts(rb, p, day, ed)
 
 

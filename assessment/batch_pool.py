@@ -241,6 +241,7 @@ def _work(tasks: list[Task], spool: str) -> list[Outcome]:
     # as it is: a report's 20-odd kB would otherwise be pickled, piped and unpickled.
     with open(spool, "wb") as fh:
         for o in outcomes:
+            o.row.fields = {}  # read by step 2 only: not sent back
             if o.assessed is not None:
                 fh.write(o.assessed.json + b"\n")
                 o.assessed.json = None

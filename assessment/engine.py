@@ -43,6 +43,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 SINK_RULE = "__sink__"
+# json.dumps(x, ensure_ascii=False) as durable-rules' host writes facts, without a new encoder per call.
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
 _SINK_PREFIX = '{"' + SINK_RULE + '":'
 
 # Result codes of the native engine's assert calls (durable's rules.h).
@@ -166,7 +168,7 @@ class _Engine:
             session = self._sessions[sid] = _Session()
             try:
                 if facts:
-                    code, state = native.assert_facts(handle, json.dumps([{**f, "sid": sid} for f in facts], ensure_ascii=False))
+                    code, state = native.assert_facts(handle, _to_json([{**f, "sid": sid} for f in facts]))
                     if code == _NOT_HANDLED:  # the sink rule makes this impossible
                         raise EngineError("the rule engine did not handle the facts")
                     self._drain(native, rs, sid, state, session)  # even on error: never delete a busy session
@@ -217,7 +219,7 @@ class _Engine:
                             item = {"kind": derivation.kind, "source_rule": derivation.source_rule}
                             item.update({f: fact[f] for f in derivation.copy_fields if f in fact})
                             item["sid"] = sid
-                            code, _ = native.assert_fact(handle, json.dumps(item, ensure_ascii=False))
+                            code, _ = native.assert_fact(handle, _to_json(item))
                             if code == _OBSERVED:
                                 raise EngineError(f"derived fact already known: {item}")
                 except BaseException as exc:  # finish the session first, then raise (see run)
