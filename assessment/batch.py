@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import math
 import os
 import re
 import shutil
@@ -418,6 +419,21 @@ def write_squad_markdown(fh: TextIO, s: SquadSummary, groups: Callable[[str], It
             fh.write(f"| {rid} | {name} | {gap:.2f} | {score:.0f} | {rank} |\n")
 
 
+_MEMBER_KEYS = ("runner_id", "name", "line", "gap", "score", "rank")
+_json_str = json.encoder.encode_basestring  # what the encoder above writes for a str
+
+
+def _member_json(m: dict[str, Any]) -> str:
+    """``_to_json(m)`` for a session-group member, a few times faster (there is one per runner and pillar)."""
+    rid, name, line, gap, score, rank = m.values()
+    if (tuple(m) != _MEMBER_KEYS or type(rid) is not str or not (name is None or type(name) is str)
+            or type(line) is not int or type(rank) is not int or type(gap) is not float or type(score) is not float
+            or not (math.isfinite(gap) and math.isfinite(score))):
+        return _to_json(m)
+    return (f'{{"runner_id": {_json_str(rid)}, "name": {"null" if name is None else _json_str(name)}, '
+            f'"line": {line}, "gap": {gap!r}, "score": {score!r}, "rank": {rank}}}')
+
+
 def write_squad_json(fh: TextIO, s: SquadSummary, groups: Callable[[str], Iterable[dict[str, Any]]]) -> None:
     """The summary as JSON, every session group in full, streamed member by member."""
     head = json.dumps(s.head(), ensure_ascii=False, indent=2)
@@ -426,7 +442,7 @@ def write_squad_json(fh: TextIO, s: SquadSummary, groups: Callable[[str], Iterab
         fh.write(("," if i else "") + f'\n    "{pillar}": [')
         j = -1
         for j, m in enumerate(groups(pillar)):
-            fh.write(("," if j else "") + "\n      " + _to_json(m))
+            fh.write(("," if j else "") + "\n      " + _member_json(m))
         fh.write("\n    ]" if j >= 0 else "]")
     fh.write("\n  }\n}\n")
 

@@ -19,6 +19,8 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from assessment import batch_pool
 from assessment.assess import (
@@ -241,3 +243,15 @@ def test_cli_workers_option(tmp_path, roster):
     assert _tree(tmp_path / "1") == _tree(tmp_path / "2")
     bad = runner.invoke(main, ["batch", str(roster[0]), "--workers", "-1"])
     assert bad.exit_code == 2 and "--workers" in bad.output
+
+
+@settings(max_examples=300)
+@given(
+    rid=st.text(max_size=12), name=st.none() | st.text(max_size=12), line=st.integers(1, 10**7),
+    gap=st.floats(allow_nan=True, allow_infinity=True), score=st.floats(0, 100), rank=st.integers(1, 5),
+)
+def test_session_group_members_are_written_as_json_dumps_writes_them(rid, name, line, gap, score, rank):
+    from assessment.batch import _member_json
+
+    m = {"runner_id": rid, "name": name, "line": line, "gap": gap, "score": score, "rank": rank}
+    assert _member_json(m) == json.dumps(m, ensure_ascii=False)
