@@ -255,3 +255,23 @@ def test_session_group_members_are_written_as_json_dumps_writes_them(rid, name, 
 
     m = {"runner_id": rid, "name": name, "line": line, "gap": gap, "score": score, "rank": rank}
     assert _member_json(m) == json.dumps(m, ensure_ascii=False)
+
+
+def test_the_benchmark_script_runs_and_writes_its_json(tmp_path):
+    """A tiny run of ``python -m benchmarks``: every measure present (no timing is asserted)."""
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--sizes", "150,300", "--calls", "50", "--cold-runs", "1", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    r = json.loads(out.read_text())
+    assert r["machine"]["cores"] >= 1 and r["largest_size"] == 300
+    assert r["batch_over_floor"] == r["sizes"]["300"]["batch_over_floor"] > 0
+    for size in ("150", "300"):
+        row = r["sizes"][size]
+        assert row["runners"] == int(size) and row["assessed"] + row["errors"] == int(size)
+        assert len(row["floor_runs_s"]) == 3 and row["batch_rss_peak_mb"] > 0 and row["cli_batch_s"] > 0
+    assert r["assess"]["calls"] == 50 and r["assess"]["p99_ms"] >= r["assess"]["median_ms"] > 0
+    assert {"help_ms", "assess_ms", "python_ms"} <= set(r["cold_start"])
+    assert "batch/floor" in done.stdout and "target" in done.stdout
