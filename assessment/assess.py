@@ -907,7 +907,9 @@ def assess_data(
 
     For callers that only serialise reports (a batch writing JSON lines):
     :func:`report_json` of the result is ``assess(...).model_dump_json()``,
-    and ``Report.model_validate`` of it is ``assess(...)``.
+    and ``Report.model_validate`` of it is ``assess(...)``. Parts of the data
+    (the pack's sources and targets) are shared with other results: read it,
+    do not change it.
     """
     p, rb, day, ed, facts = _inputs(profile, as_of, rulebase, edition, race_date)
     return build_report_data(rb, p, day, ed, facts, run_engine(rb, facts))

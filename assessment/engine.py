@@ -25,7 +25,7 @@ Two ways to drive the same Rete network (durable-rules' native engine):
     ``complete_and_start_action``), parsing each firing's fact once. It skips
     what durable-rules' Python host does around every firing and we never use:
     a ``Closure``, two clock reads, a JSON round trip of the session state
-    (``update_state``) and a callback. About four times faster (see the
+    (``update_state``) and a callback. About three times faster (see the
     README, "Performance").
 ``run_via_host``
     The straightforward path through ``durable.engine.Host``, with a Python
