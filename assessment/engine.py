@@ -11,8 +11,9 @@ adapter contains them and ``tests/test_engine_adapter.py`` checks its contract:
 * registration never mutates the caller's definition: the compiled JSON stays
   pure data;
 * a fact that no rule matches raises ``MessageNotHandledException`` (for a
-  whole batch of facts, before any action runs): every ruleset gets a sink rule
-  that makes any fact "handled" without ever firing;
+  whole batch of facts, before any action runs), and deleting a session that
+  holds one crashes the process: every ruleset gets a sink rule that fires,
+  last, on every fact (see :func:`sink_rule`);
 * ``Host()`` starts two threads that never stop: the fast path below needs no
   host at all; the host path creates one per process, lazily, behind a lock.
 
