@@ -9,8 +9,6 @@ The public API, importable with no side effects (no engine threads, no files)::
 
 from __future__ import annotations
 
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 __all__ = [
@@ -27,8 +25,8 @@ __all__ = [
 ]
 
 _WHERE = {
-    "assess": "assessment.assess",
-    "AssessmentError": "assessment.assess",
+    "assess": "assessment.pipeline",
+    "AssessmentError": "assessment.pipeline",
     "load_rulebase": "assessment.rulebase",
     "RuleBase": "assessment.rulebase",
     "RuleFileError": "assessment.rulebase",
@@ -49,24 +47,8 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'assessment' has no attribute {name!r}")
 
 
-class _Package(types.ModuleType):
-    """Keeps ``assessment.assess`` the function, not the submodule of the same name.
-
-    Importing ``assessment.assess`` makes Python set the package attribute
-    ``assess`` to that submodule, which would shadow the public function.
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if isinstance(value, types.ModuleType) and _WHERE.get(name) == value.__name__:
-            value = getattr(value, name)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
-
 if TYPE_CHECKING:  # pragma: no cover
-    from .assess import AssessmentError, assess
+    from .pipeline import AssessmentError, assess
     from .profile import Profile, ProfileError, RaceResult, load_profile
     from .report import Report
     from .rulebase import RuleBase, RuleFileError, load_rulebase

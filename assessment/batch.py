@@ -529,7 +529,7 @@ def run_batch(
     """Assess every runner of a roster CSV and write the outputs to ``out_dir``.
 
     Raises :class:`~assessment.roster.RosterError` for input that cannot be used
-    (nothing is written then) and :class:`~assessment.assess.AssessmentError`
+    (nothing is written then) and :class:`~assessment.pipeline.AssessmentError`
     for options that cannot work. ``assess_fn`` replaces the assessment of one
     profile (for tests and embedding); by default it is :func:`assess` with the
     given date, edition and rule pack. ``html`` also writes ``squad.html`` and
@@ -540,7 +540,7 @@ def run_batch(
     rows or more, else one); the outputs are the same whatever the number. A
     custom ``assess_fn`` always runs in this process.
     """
-    from .assess import default_rulebase, select_edition
+    from .pipeline import default_rulebase, select_edition
     from .rulebase import RuleBase, load_rulebase
 
     day = _as_date(as_of) or dt.date.today()

@@ -61,7 +61,7 @@ def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, deli
     Exit codes: 0 every row assessed cleanly, 1 some rows had errors (see
     errors.csv; --allow-errors makes it 0), 2 unusable input or options.
     """
-    from .assess import AssessmentError
+    from .pipeline import AssessmentError
     from .batch import run_batch, summary_text
     from .roster import RosterError
     from .rulebase import RuleFileError, load_rulebase

@@ -96,7 +96,7 @@ def from_report(report: Report, json: bytes | None = None) -> Assessed:
 
 
 def from_data(data: dict, json: bytes) -> Assessed:
-    """The same as :func:`from_report`, from :func:`~assessment.assess.assess_data`'s plain data."""
+    """The same as :func:`from_report`, from :func:`~assessment.pipeline.assess_data`'s plain data."""
     ed = data["edition"]
     gaps: dict[str, tuple[str, str, str]] = {}
     for f in data["findings"]:
@@ -123,7 +123,7 @@ class Assessor:
     """Step 2's assessment of one profile, as the batch's options say (picklable: sent to workers).
 
     With no ``assess_fn`` it never builds the report's models unless a page
-    needs them: :func:`~assessment.assess.assess_data` and its JSON.
+    needs them: :func:`~assessment.pipeline.assess_data` and its JSON.
     """
 
     def __init__(self, rulebase, as_of, edition, race_date, *, markdown: bool = False, html: bool = False,
@@ -132,7 +132,7 @@ class Assessor:
         self.markdown, self.html, self.assess_fn = markdown, html, assess_fn
 
     def __call__(self, profile: Profile) -> Assessed:
-        from .assess import assess_data, report_json
+        from .pipeline import assess_data, report_json
 
         if self.assess_fn is not None:
             report = self.assess_fn(profile)
@@ -197,7 +197,7 @@ def runner_races(runner_id: str, entries: list[RaceEntry]) -> tuple[list[RaceRes
 
 def assess_row(task: Task, file: str, assessor: Callable[[Profile], Assessed]) -> Outcome:
     """Step 2 of a row: profile, assessment, report text. Depends on the row alone."""
-    from .assess import AssessmentError
+    from .pipeline import AssessmentError
 
     row = task.row
     races, race_problems = runner_races(row.runner_id or "", task.races)
@@ -295,7 +295,7 @@ class RowPool:
     def __init__(self, workers: int, file: str, assessor: Assessor):
         ctx = _context()
         if ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload(["assessment.batch_pool", "assessment.assess"])
+            ctx.set_forkserver_preload(["assessment.batch_pool", "assessment.pipeline"])
         self.window = workers * CHUNKS_PER_WORKER
         self.spool = Path(tempfile.mkdtemp(prefix="zegama-spool-"))
         self.pool = ProcessPoolExecutor(

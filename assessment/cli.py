@@ -78,7 +78,7 @@ def load_pack_or_exit(rules_path, fmt: str = "table"):
     from .rulebase import RuleFileError, load_rulebase
 
     if rules_path is None:
-        from .assess import default_rulebase
+        from .pipeline import default_rulebase
 
         return default_rulebase()
     try:
@@ -111,7 +111,7 @@ def assess_cmd(profile, fmt, output, rules_path, as_of, edition, race_date):
     \b
     Exit codes: 0 report written, 1 invalid profile or options, 2 usage error.
     """
-    from .assess import AssessmentError, assess
+    from .pipeline import AssessmentError, assess
     from .io import InputError, read_document, write_atomic
     from .profile import ProfileError
     from .render import render

@@ -20,7 +20,7 @@ adapter contains them and ``tests/test_engine_adapter.py`` checks its contract:
 Two ways to drive the same Rete network (durable-rules' native engine):
 
 ``run``
-    The fast path, used by :func:`assessment.assess.assess`. It asserts the
+    The fast path, used by :func:`assessment.pipeline.assess`. It asserts the
     facts in one call and then drains the session's queued firings with the
     engine's own primitives (``start_action_for_state`` and
     ``complete_and_start_action``), parsing each firing's fact once. It skips

@@ -177,7 +177,7 @@ def _subject(fact: dict) -> str:
 
 def _facts_of_kind(rb: RuleBase, facts: list[dict], kind: str) -> list[dict]:
     """Facts the rule sees: built ones, plus the ones other rules assert (forward chaining)."""
-    from .assess import run_reference
+    from .pipeline import run_reference
 
     if kind in ("runner", "race"):
         return [f for f in facts if f.get("kind") == kind]
@@ -218,7 +218,7 @@ def explain(
     ``check_engine`` also runs the durable-rules engine and reports whether it
     fired the rule (``engine_fired``), which must agree with ``fired``.
     """
-    from .assess import _date, build_facts, default_rulebase, run_engine, select_edition
+    from .pipeline import _date, build_facts, default_rulebase, run_engine, select_edition
 
     p = load_profile(profile)
     rb = rulebase if isinstance(rulebase, RuleBase) else (load_rulebase(rulebase) if rulebase else default_rulebase())

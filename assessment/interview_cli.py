@@ -168,7 +168,7 @@ def interview_cmd(save_path, answers_path, resume_path, questionnaire_ref, no_in
 
 
 def _assess_or_exit(interview, fmt, rb, as_of, edition, race_date):
-    from .assess import AssessmentError, assess
+    from .pipeline import AssessmentError, assess
     from .profile import ProfileError
 
     try:

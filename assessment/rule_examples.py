@@ -26,7 +26,7 @@ class ExampleResult:
 
 
 def run_examples(rb: RuleBase, rule_ids: list[str] | None = None, engine: str = "durable") -> list[ExampleResult]:
-    from .assess import build_facts, run_engine, run_reference, select_edition
+    from .pipeline import build_facts, run_engine, run_reference, select_edition
 
     results = []
     for rid in sorted(rule_ids or rb.rules):

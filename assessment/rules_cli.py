@@ -349,7 +349,7 @@ def explain_cmd(profile, rule_id, fmt, rules_path, as_of, edition, race_date):
     the operator, and the target it was compared with (with its sources), and
     whether it was true, false or unknown (a missing value).
     """
-    from .assess import AssessmentError
+    from .pipeline import AssessmentError
     from .explain import ExplainError, explain, to_text
     from .io import InputError, read_document
     from .profile import ProfileError

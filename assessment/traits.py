@@ -139,7 +139,7 @@ def _trait(t: Trait, scores: list[BenchmarkScore]) -> TraitScore:
 
 def traits_from_profile(report: Report, profile: Any, rulebase: Any = None) -> list[TraitScore]:
     """Exact trait scores: the profile's values against the pack's targets for this runner."""
-    from .assess import default_rulebase, runner_dims
+    from .pipeline import default_rulebase, runner_dims
     from .facts import runner_fact
     from .profile import load_profile
     from .rulebase import format_value

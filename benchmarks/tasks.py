@@ -51,7 +51,7 @@ def batch(roster: str, races: str, out: str, workers: str) -> dict:
 def assess_latency(calls: str, engine: str) -> dict:
     """One runner assessed ``calls`` times in a warm process, as an app embedding us would."""
     from assessment import assess
-    from assessment.assess import default_rulebase
+    from assessment.pipeline import default_rulebase
     from assessment.io import read_document
 
     data = read_document(str(PROFILE))

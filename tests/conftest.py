@@ -16,6 +16,6 @@ settings.load_profile("default")
 
 @pytest.fixture(scope="session")
 def rb():
-    from assessment.assess import default_rulebase
+    from assessment.pipeline import default_rulebase
 
     return default_rulebase()

@@ -45,20 +45,20 @@ def test_import_has_no_side_effects(tmp_path):
 @pytest.mark.parametrize("order", [
     "from assessment import assess, load_rulebase, Profile, Report",
     "from assessment import load_rulebase, Report, assess",
-    "import assessment.assess\nfrom assessment import assess",
-    "from assessment.assess import build_facts\nfrom assessment import assess",
+    "import assessment.pipeline\nfrom assessment import assess",
+    "from assessment.pipeline import build_facts\nfrom assessment import assess",
 ])
 def test_public_names_are_the_functions_and_classes_whatever_the_import_order(order):
-    # Importing the submodule assessment.assess must not shadow the function assess.
+    # The function assess and its module (assessment.pipeline) never shadow each other.
     out = run_python(
         order + "\n"
         "import inspect, sys, assessment\n"
         "from assessment import assess as a2\n"
         "print(inspect.isfunction(assess), inspect.isfunction(assessment.assess), a2 is assess,\n"
-        "      assess.__module__, sys.modules['assessment.assess'].__name__)\n"
+        "      assess.__module__, sys.modules['assessment.pipeline'].__name__)\n"
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["True", "True", "True", "assessment.assess", "assessment.assess"]
+    assert out.stdout.split() == ["True", "True", "True", "assessment.pipeline", "assessment.pipeline"]
 
 
 def test_every_name_in_all_resolves():

@@ -6,7 +6,7 @@ import os
 import pytest
 import yaml
 
-from assessment.assess import AssessmentError, assess
+from assessment.pipeline import AssessmentError, assess
 from assessment.report import SCHEMA_VERSION
 from tests.conftest import AS_OF, EXAMPLES, ROOT
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assessment.assess import assess
+from assessment.pipeline import assess
 from assessment.batch import OUTPUT_FILES, neutralise, run_batch, safe_file_stem
 from assessment.profile import Profile, load_profile
 from assessment.roster import RACE_COLUMNS, ROSTER_COLUMNS, RosterError, profile_to_row
@@ -240,7 +240,7 @@ def test_unknown_columns_that_clash_with_ours_are_renamed(tmp_path):
 
 
 def test_bad_options_fail_before_reading(tmp_path):
-    from assessment.assess import AssessmentError
+    from assessment.pipeline import AssessmentError
 
     with pytest.raises(AssessmentError):
         batch(tmp_path, "runner_id\nane\n", edition=1999)
@@ -248,7 +248,7 @@ def test_bad_options_fail_before_reading(tmp_path):
 
 
 def test_a_runner_the_engine_cannot_assess_is_an_error_row(tmp_path):
-    from assessment.assess import AssessmentError
+    from assessment.pipeline import AssessmentError
 
     def picky(profile):
         if profile.runner_id == "bea":
@@ -474,7 +474,7 @@ def test_random_rosters_rows_in_equal_rows_out_and_valid_cells_give_assess(tmp_p
 MEMORY_RUN = textwrap.dedent('''
     import csv, gc, os, random, sys, threading, time
     from pathlib import Path
-    from assessment.assess import assess
+    from assessment.pipeline import assess
     from assessment.batch import run_batch
     from assessment.roster import RACE_COLUMNS
 

@@ -14,7 +14,7 @@ import yaml
 from hypothesis import given, settings, strategies as st
 
 from assessment import assess, load_rulebase
-from assessment.assess import default_rulebase
+from assessment.pipeline import default_rulebase
 from assessment.compiler import ruleset_name
 from tests.conftest import AS_OF, ROOT
 

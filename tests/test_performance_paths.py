@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assessment import batch_pool
-from assessment.assess import (
+from assessment.pipeline import (
     assess,
     assess_data,
     build_facts,
@@ -200,7 +200,7 @@ FAILING_WORKER = """
 import importlib, sys
 from assessment.batch import run_batch
 
-assess_module = importlib.import_module("assessment.assess")
+assess_module = importlib.import_module("assessment.pipeline")
 
 real = assess_module.assess_data
 

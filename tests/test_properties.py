@@ -4,7 +4,7 @@ import json
 
 from hypothesis import assume, given, settings, strategies as st
 
-from assessment.assess import assess, build_facts, run_engine, run_reference, select_edition
+from assessment.pipeline import assess, build_facts, run_engine, run_reference, select_edition
 from assessment.profile import load_profile
 from assessment.rulebase import PILLARS
 from assessment.units import parse_duration
@@ -88,7 +88,7 @@ def test_a_better_benchmark_never_makes_its_pillar_worse(profile, field, day):
 @settings(max_examples=80)
 @given(profiles(), dates)
 def test_engine_and_plain_python_fire_the_same_rules(profile, day):
-    from assessment.assess import default_rulebase
+    from assessment.pipeline import default_rulebase
 
     rb = default_rulebase()
     p = load_profile(profile)

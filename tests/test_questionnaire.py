@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings, strategies as st
 
 from assessment.answers import parse_value
-from assessment.assess import assess
+from assessment.pipeline import assess
 from assessment.facts import RACE_FIELDS as RACE_FACT_FIELDS, RUNNER_DERIVED
 from assessment.interview import (
     AnswerError,

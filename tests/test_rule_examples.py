@@ -2,7 +2,7 @@
 
 import pytest
 
-from assessment.assess import default_rulebase
+from assessment.pipeline import default_rulebase
 from assessment.rule_examples import run_examples
 
 RULE_IDS = sorted(default_rulebase().rules)

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from assessment.assess import build_facts, run_engine, select_edition
+from assessment.pipeline import build_facts, run_engine, select_edition
 from assessment.cli import main
 from assessment.compiler import derivations, export_durable, ruleset_name
 from assessment.profile import load_profile
