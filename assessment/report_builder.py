@@ -208,26 +208,7 @@ def _eligibility(rb: RuleBase, matches: list[Match], findings: list[Finding], ru
             applies = True
         routes.append(Route(id=r["id"], label=r["label"], detail=r["detail"], applies=applies, source=_sources(rb, [r["source"]])[0]))
 
-    pct = rb.constant("competitive_percentile")
-    steps: list[str] = []
-    closes = edition.preregistration_closes
-    when = f"before pre-registration closes ({closes}{', estimated' if edition.estimated else ''})" if closes else "before pre-registration"
-    if status == "not_eligible" and "blocks" in outcomes:
-        steps.append("Resolve the blocking condition listed above first; no result can make up for it.")
-    if status != "eligible":
-        steps.append(
-            f"Run a short or medium mountain race (km-effort {rb.constant('short_medium_min_km_effort'):g} to "
-            f"under {rb.constant('short_medium_max_km_effort'):g}, at least {rb.constant('mountain_min_dplus_per_km'):g} m "
-            f"D+ per km) in a recognised circuit (Golden Trail World Series, "
-            f"Skyrunner World Series or a national championship) and finish in the top {pct * 100:.0f}% of the field, "
-            f"{when}."
-        )
-    steps.append(
-        f"Pre-register for the draw ({edition.preregistration_opens} to {closes}"
-        f"{', estimated' if edition.estimated else ''}); selection is never guaranteed."
-        if closes and edition.preregistration_opens
-        else "Pre-register for the draw; selection is never guaranteed."
-    )
+    steps = _next_steps(rb, edition, status, "blocks" in outcomes)
     summary = {
         "eligible": "Your recent results match the competitive profile organisers look for.",
         "at_risk": "Some results come close to the competitive profile, but none fully matches it.",
