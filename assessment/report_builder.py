@@ -154,6 +154,26 @@ def _race_label(fact: dict) -> str:
     return ", ".join(parts)
 
 
+def _status(outcomes: set[str]) -> str:
+    """A blocking rule wins; then any qualifying result; then any result close to it."""
+    if "blocks" in outcomes:
+        return "not_eligible"
+    if "qualifies" in outcomes:
+        return "eligible"
+    if "at_risk" in outcomes:
+        return "at_risk"
+    return "not_eligible"
+
+
+def _route_applies(route: dict, runner: dict, applies_routes: set[str]) -> bool | None:
+    """Does an entry route apply: from its profile field (unknown when unanswered); the draw always does."""
+    field = route.get("profile_field")
+    if field:
+        v = runner.get(field)
+        return None if v is None else bool(v) or route["id"] in applies_routes
+    return True if route["id"] == "lottery" else None
+
+
 def _eligibility(rb: RuleBase, matches: list[Match], findings: list[Finding], runner: dict, edition: Edition) -> Eligibility:
     reasons: list[EligibilityReason] = []
     outcomes: set[str] = set()
@@ -168,14 +188,7 @@ def _eligibility(rb: RuleBase, matches: list[Match], findings: list[Finding], ru
             for route in rb.race.get("entry_routes", []):
                 if route.get("profile_field") and route["profile_field"] in {e.field for e in f.evidence}:
                     applies_routes.add(route["id"])
-    if "blocks" in outcomes:
-        status = "not_eligible"
-    elif "qualifies" in outcomes:
-        status = "eligible"
-    elif "at_risk" in outcomes:
-        status = "at_risk"
-    else:
-        status = "not_eligible"
+    status = _status(outcomes)
 
     ed = (rb.race.get("editions") or {}).get(edition.year) or {}
     places = int(ed.get("lottery_places", {}).get("value", 0))
@@ -199,13 +212,7 @@ def _eligibility(rb: RuleBase, matches: list[Match], findings: list[Finding], ru
     )
     routes = []
     for r in rb.race.get("entry_routes", []):
-        field = r.get("profile_field")
-        applies: bool | None = None
-        if field:
-            v = runner.get(field)
-            applies = None if v is None else bool(v) or r["id"] in applies_routes
-        elif r["id"] == "lottery":
-            applies = True
+        applies = _route_applies(r, runner, applies_routes)
         routes.append(Route(id=r["id"], label=r["label"], detail=r["detail"], applies=applies, source=_sources(rb, [r["source"]])[0]))
 
     steps = _next_steps(rb, edition, status, "blocks" in outcomes)
@@ -503,23 +510,10 @@ def _fast_eligibility(kit: _Kit, matches: list[Match], findings: list[dict], fie
             for route in rb.race.get("entry_routes", []):
                 if route.get("profile_field") and route["profile_field"] in read:
                     applies_routes.add(route["id"])
-    if "blocks" in outcomes:
-        status = "not_eligible"
-    elif "qualifies" in outcomes:
-        status = "eligible"
-    elif "at_risk" in outcomes:
-        status = "at_risk"
-    else:
-        status = "not_eligible"
+    status = _status(outcomes)
     routes = []
     for r in rb.race.get("entry_routes", []):
-        field = r.get("profile_field")
-        applies: bool | None = None
-        if field:
-            v = runner.get(field)
-            applies = None if v is None else bool(v) or r["id"] in applies_routes
-        elif r["id"] == "lottery":
-            applies = True
+        applies = _route_applies(r, runner, applies_routes)
         routes.append({"id": r["id"], "label": r["label"], "detail": r["detail"], "applies": applies,
                        "source": kit.sources[r["source"]]})
     blocks = "blocks" in outcomes
