@@ -12,7 +12,9 @@ import datetime as dt
 from typing import Any, Callable
 
 from . import derive
-from .profile import PROFILE_FIELDS, Profile
+from .profile import PROFILE_FIELDS, Background, Profile
+
+BACKGROUNDS = tuple(b.value for b in Background)
 
 #: Fields of the runner fact that the pack may test, beyond the profile fields.
 RUNNER_DERIVED = {
@@ -31,8 +33,7 @@ RUNNER_DERIVED = {
     "road_only": (None, "only road or track running"),
     "ultra_only": (None, "ultra-only background or race history"),
     "ultra_only_history": (None, "every finished race is an ultra"),
-    **{f"bg_{b}": (None, f"background includes {b}") for b in (
-        "cross_country", "skimo", "road", "road_vertical", "short_mountain", "ultra_only", "track", "other")},
+    **{f"bg_{b}": (None, f"background includes {b}") for b in BACKGROUNDS},
 }
 
 RACE_FIELDS = {
@@ -119,16 +120,17 @@ def runner_fact(
     races: list[dict],
     weeks_to_race: float,
     targets: dict[str, Any],
+    ultra_min_km_effort: float,
 ) -> dict:
-    """The runner fact: profile scalars, derived facts and targets."""
+    """The runner fact: profile scalars, derived facts and targets (``target_<param>``)."""
     data = profile.model_dump(exclude={"races"})
     fact: dict[str, Any] = {"kind": "runner"}
     fact.update({k: v for k, v in data.items() if k != "background"})
     bg = list(profile.background)
-    for b in ("cross_country", "skimo", "road", "road_vertical", "short_mountain", "ultra_only", "track", "other"):
+    for b in BACKGROUNDS:
         fact[f"bg_{b}"] = b in bg
     finished = [r for r in races if r.get("finished")]
-    tags = derive.background_tags(bg, [r.get("km_effort") for r in finished], targets.get("_ultra_min", 115))
+    tags = derive.background_tags(bg, [r.get("km_effort") for r in finished], ultra_min_km_effort)
     fact.update(tags)
     fact.update(
         vk_vam=derive.vam_from_vk(profile.vk_time),
@@ -144,6 +146,5 @@ def runner_fact(
         recent_short_mountain_races=sum(1 for r in finished if r.get("recent") and r.get("short_medium")),
     )
     for name, value in targets.items():
-        if not name.startswith("_"):
-            fact[f"target_{name}"] = value
+        fact[f"target_{name}"] = value
     return {k: v for k, v in fact.items() if v is not None}

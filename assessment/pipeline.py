@@ -98,9 +98,8 @@ def build_facts(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition
     """All facts of one assessment: the runner first, then one per race."""
     races = race_facts(profile, edition.year, as_of, rb.constant)
     targets = _kit(rb).targets_for(runner_dims(profile))
-    targets["_ultra_min"] = rb.constant("ultra_min_km_effort")
     weeks = derive.weeks_between(as_of, edition.race_date)
-    return [runner_fact(profile, races, weeks, targets), *races]
+    return [runner_fact(profile, races, weeks, targets, rb.constant("ultra_min_km_effort")), *races]
 
 
 # --------------------------------------------------------------------------- engine

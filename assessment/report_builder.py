@@ -390,14 +390,17 @@ class _Kit:
         return d
 
     def targets_for(self, dims: dict[str, Any]) -> dict[str, Any]:
-        """The runner's targets: a handful of (goal, sex, age band) combinations, computed once each."""
+        """The runner's targets: a handful of (goal, sex, age band) combinations, computed once each.
+
+        The dict is shared between runners: read it, never change it.
+        """
         key = tuple(sorted(dims.items()))
         t = self._targets_by_dims.get(key)
         if t is None:
             if len(self._targets_by_dims) >= _CACHE_MAX:
                 self._targets_by_dims.clear()
             t = self._targets_by_dims[key] = self.rb.targets_for(dims)
-        return dict(t)
+        return t
 
     def lottery(self, edition: Edition) -> dict:
         if edition.year not in self._lottery:

@@ -139,15 +139,13 @@ def _trait(t: Trait, scores: list[BenchmarkScore]) -> TraitScore:
 
 def traits_from_profile(report: Report, profile: Any, rulebase: Any = None) -> list[TraitScore]:
     """Exact trait scores: the profile's values against the pack's targets for this runner."""
-    from .pipeline import default_rulebase, runner_dims
-    from .facts import runner_fact
+    from .pipeline import build_facts, default_rulebase
     from .profile import load_profile
     from .rulebase import format_value
 
     p = load_profile(profile)
     rb = rulebase or default_rulebase()
-    targets = rb.targets_for(runner_dims(p))
-    fact = runner_fact(p, [], report.weeks_to_race, targets)
+    fact = build_facts(rb, p, report.as_of, report.edition)[0]  # the runner fact assess() saw
     gap_rules = _gap_rule_ids(report)
     out = []
     for t in TRAITS:
