@@ -73,6 +73,12 @@ class Derivation:
     copy_fields: tuple[str, ...]
     source_rule: str
 
+    def derive(self, fact: dict) -> dict:
+        """The fact this rule asserts when it fires on ``fact``."""
+        derived = {"kind": self.kind, "source_rule": self.source_rule}
+        derived.update({f: fact[f] for f in self.copy_fields if f in fact})
+        return derived
+
 
 def sink_rule() -> dict:
     """A rule every fact fires, last, so that no fact is ever left unhandled.
@@ -114,9 +120,7 @@ class _Session:
         self.seen.add(key)
         self.matches.append(Match(rule_id, fact))
         if derivation is not None:
-            derived = {"kind": derivation.kind, "source_rule": derivation.source_rule}
-            derived.update({f: fact[f] for f in derivation.copy_fields if f in fact})
-            self.derived.append(derived)
+            self.derived.append(derivation.derive(fact))
 
 
 class _Engine:
@@ -217,8 +221,7 @@ class _Engine:
                         matches.append(Match(rule_id, fact))
                         derivation = derivations.get(rule_id)
                         if derivation is not None:
-                            item = {"kind": derivation.kind, "source_rule": derivation.source_rule}
-                            item.update({f: fact[f] for f in derivation.copy_fields if f in fact})
+                            item = derivation.derive(fact)
                             item["sid"] = sid
                             code, _ = native.assert_fact(handle, _to_json(item))
                             if code == _OBSERVED:

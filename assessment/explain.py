@@ -177,17 +177,18 @@ def _subject(fact: dict) -> str:
 
 def _facts_of_kind(rb: RuleBase, facts: list[dict], kind: str) -> list[dict]:
     """Facts the rule sees: built ones, plus the ones other rules assert (forward chaining)."""
+    from .compiler import derivations
     from .pipeline import run_reference
 
     if kind in ("runner", "race"):
         return [f for f in facts if f.get("kind") == kind]
+    chains = derivations(rb)
     derived: list[dict] = []
     for m in run_reference(rb, facts):
-        spec = rb.rules[m.rule_id].rule.asserts
-        if spec is None or spec.kind != kind:
+        chain = chains.get(m.rule_id)
+        if chain is None or chain.kind != kind:
             continue
-        new = {"kind": kind, "source_rule": m.rule_id}
-        new.update({f: m.fact[f] for f in spec.copy_fields if f in m.fact})
+        new = chain.derive(m.fact)
         if new not in derived:
             derived.append(new)
     return derived

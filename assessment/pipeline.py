@@ -179,6 +179,7 @@ def run_reference(rb: RuleBase, facts: list[dict]) -> list[Match]:
     seen: list[dict] = []
     out: list[Match] = []
     rules = sorted(rb.rules.values(), key=lambda r: (r.rule.priority, r.id))
+    chains = derivations(rb)
     while pending:
         fact = pending.pop(0)
         seen.append(fact)
@@ -186,11 +187,9 @@ def run_reference(rb: RuleBase, facts: list[dict]) -> list[Match]:
             if cr.rule.fact != fact.get("kind"):
                 continue
             if evaluate(cr.cond, fact, rb.param_lookup):
-                public = {k: v for k, v in fact.items()}
-                out.append(Match(cr.id, public))
-                if cr.rule.asserts is not None:
-                    derived = {"kind": cr.rule.asserts.kind, "source_rule": cr.id}
-                    derived.update({f: fact[f] for f in cr.rule.asserts.copy_fields if f in fact})
+                out.append(Match(cr.id, fact))
+                if cr.id in chains:
+                    derived = chains[cr.id].derive(fact)
                     if derived not in seen and derived not in pending:
                         pending.append(derived)
     return out
