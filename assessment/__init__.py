@@ -27,14 +27,14 @@ __all__ = [
 _WHERE = {
     "assess": "assessment.pipeline",
     "AssessmentError": "assessment.pipeline",
-    "load_rulebase": "assessment.rulebase",
-    "RuleBase": "assessment.rulebase",
-    "RuleFileError": "assessment.rulebase",
-    "load_profile": "assessment.profile",
-    "Profile": "assessment.profile",
-    "RaceResult": "assessment.profile",
-    "ProfileError": "assessment.profile",
-    "Report": "assessment.report",
+    "load_rulebase": "assessment.rules.rulebase",
+    "RuleBase": "assessment.rules.rulebase",
+    "RuleFileError": "assessment.rules.rulebase",
+    "load_profile": "assessment.model.profile",
+    "Profile": "assessment.model.profile",
+    "RaceResult": "assessment.model.profile",
+    "ProfileError": "assessment.model.profile",
+    "Report": "assessment.report.model",
 }
 
 
@@ -49,6 +49,6 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:  # pragma: no cover
     from .pipeline import AssessmentError, assess
-    from .profile import Profile, ProfileError, RaceResult, load_profile
-    from .report import Report
-    from .rulebase import RuleBase, RuleFileError, load_rulebase
+    from .model.profile import Profile, ProfileError, RaceResult, load_profile
+    from .report.model import Report
+    from .rules.rulebase import RuleBase, RuleFileError, load_rulebase

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Callable
 
-from .profile import DURATION_FIELDS
+from .model.profile import DURATION_FIELDS
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -60,7 +60,7 @@ def _tidy(node: Any) -> None:
 
 def profile_schema() -> dict:
     """What ``assess`` accepts: a runner's profile (all fields but ``runner_id`` optional)."""
-    from .profile import Profile
+    from .model.profile import Profile
 
     schema = Profile.model_json_schema(mode="validation")
     _durations_as_text(schema)
@@ -78,7 +78,7 @@ def profile_schema() -> dict:
 
 def report_schema() -> dict:
     """What ``assess`` returns, as ``Report.model_dump_json()`` writes it."""
-    from .report import SCHEMA_VERSION, Report
+    from .report.model import SCHEMA_VERSION, Report
 
     schema = Report.model_json_schema(mode="serialization")
     schema["properties"]["schema_version"]["const"] = SCHEMA_VERSION
@@ -92,7 +92,7 @@ def report_schema() -> dict:
 
 def _condition_defs() -> dict:
     """The condition language of ``conditions.py`` as JSON Schema (recursive)."""
-    from .conditions import COMPARISONS
+    from .rules.conditions import COMPARISONS
 
     scalar = {"type": ["string", "number", "boolean"]}
     operand = {
@@ -129,7 +129,7 @@ def _condition_defs() -> dict:
 
 def rules_schema() -> dict:
     """A rule file, ``rules/*.yaml`` of a pack: ``{rules: [Rule, ...]}``."""
-    from .rulebase import Rule
+    from .rules.rulebase import Rule
 
     rule = Rule.model_json_schema(mode="validation", ref_template="#/$defs/{model}")
     defs = rule.pop("$defs", {})

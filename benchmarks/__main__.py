@@ -115,7 +115,7 @@ def task(*args: str, sample: bool = False) -> Measured:
 
 
 def zegama(*args: str, sample: bool = False) -> Measured:
-    return run_process([sys.executable, "-m", "assessment.cli", *args], sample=sample)
+    return run_process([sys.executable, "-m", "assessment.cli.main", *args], sample=sample)
 
 
 # --------------------------------------------------------------------------- the measures

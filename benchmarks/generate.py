@@ -14,7 +14,7 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from assessment.roster import RACE_COLUMNS, ROSTER_COLUMNS
+from assessment.batch.roster import RACE_COLUMNS, ROSTER_COLUMNS
 
 BACKGROUNDS = ("cross_country", "skimo", "road", "road_vertical", "short_mountain", "ultra_only", "track", "other")
 CIRCUITS = ("golden_trail_series", "skyrunner_world_series", "national_championship", "other", "")

@@ -23,7 +23,7 @@ PROFILE = ROOT / "examples" / "profiles" / "skimo.yaml"
 
 def floor(roster: str, races: str) -> dict:
     """Read both CSVs and validate every row (races into results, roster rows into profiles): nothing else."""
-    from assessment.roster import RACE_COLUMNS, ROSTER_COLUMNS, build_profile, open_table, read_races, read_roster
+    from assessment.batch.roster import RACE_COLUMNS, ROSTER_COLUMNS, build_profile, open_table, read_races, read_roster
 
     start = time.perf_counter()
     race_rows = sum(1 for _ in read_races(open_table(races, RACE_COLUMNS, kind="races file")))
@@ -37,8 +37,8 @@ def floor(roster: str, races: str) -> dict:
 
 def batch(roster: str, races: str, out: str, workers: str) -> dict:
     """``run_batch`` as a library call, every output written."""
-    from assessment.batch import run_batch
-    from assessment.batch_pool import choose_workers, count_rows
+    from assessment.batch.run import run_batch
+    from assessment.batch.pool import choose_workers, count_rows
 
     start = time.perf_counter()
     result = run_batch(roster, races=races, out_dir=out, as_of=AS_OF, workers=int(workers) or None)
@@ -52,7 +52,7 @@ def assess_latency(calls: str, engine: str) -> dict:
     """One runner assessed ``calls`` times in a warm process, as an app embedding us would."""
     from assessment import assess
     from assessment.pipeline import default_rulebase
-    from assessment.io import read_document
+    from assessment.model.io import read_document
 
     data = read_document(str(PROFILE))
     rb = default_rulebase()

@@ -16,7 +16,7 @@ def sample() -> str:
     from click.testing import CliRunner
 
     sys.path.insert(0, str(ROOT))
-    from assessment.cli import main
+    from assessment.cli.main import main
 
     result = CliRunner().invoke(main, COMMAND, catch_exceptions=False)
     return f"{MARK}\n\n```text\n$ zegama {' '.join(COMMAND)}\n{result.output}```\n"

@@ -4,7 +4,7 @@ import datetime as dt
 
 from hypothesis import strategies as st
 
-from assessment.profile import Background, Circuit
+from assessment.model.profile import Background, Circuit
 
 
 def _clock(min_minutes, max_minutes):

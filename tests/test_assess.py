@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from assessment.pipeline import AssessmentError, assess
-from assessment.report import SCHEMA_VERSION
+from assessment.report.model import SCHEMA_VERSION
 from tests.conftest import AS_OF, EXAMPLES, ROOT
 
 GOLDEN = ROOT / "tests" / "golden"

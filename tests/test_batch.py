@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assessment.pipeline import assess
-from assessment.batch import OUTPUT_FILES, neutralise, run_batch, safe_file_stem
-from assessment.profile import Profile, load_profile
-from assessment.roster import RACE_COLUMNS, ROSTER_COLUMNS, RosterError, profile_to_row
-from assessment.rulebase import PILLARS
+from assessment.batch.run import OUTPUT_FILES, neutralise, run_batch, safe_file_stem
+from assessment.model.profile import Profile, load_profile
+from assessment.batch.roster import RACE_COLUMNS, ROSTER_COLUMNS, RosterError, profile_to_row
+from assessment.rules.rulebase import PILLARS
 from tests import strategies
 from tests.conftest import ROOT
 
@@ -475,8 +475,8 @@ MEMORY_RUN = textwrap.dedent('''
     import csv, gc, os, random, sys, threading, time
     from pathlib import Path
     from assessment.pipeline import assess
-    from assessment.batch import run_batch
-    from assessment.roster import RACE_COLUMNS
+    from assessment.batch.run import run_batch
+    from assessment.batch.roster import RACE_COLUMNS
 
     n, tmp, engine = int(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
     rng = random.Random(n)

@@ -16,9 +16,9 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assessment.cli import main
-from assessment.profile import load_profile
-from assessment.roster import RACE_COLUMNS, ROSTER_COLUMNS, profile_to_row
+from assessment.cli.main import main
+from assessment.model.profile import load_profile
+from assessment.batch.roster import RACE_COLUMNS, ROSTER_COLUMNS, profile_to_row
 from tests import strategies
 from tests.conftest import ROOT
 
@@ -106,7 +106,7 @@ def test_out_must_be_a_writable_folder(tmp_path, monkeypatch):
             return real_mkstemp(*args, **kw)  # the scratch store, in the system's temporary folder
         raise PermissionError(13, "Permission denied", str(dir))
 
-    monkeypatch.setattr("assessment.batch.tempfile.mkstemp", refuse)
+    monkeypatch.setattr("assessment.batch.run.tempfile.mkstemp", refuse)
     result = run(roster, "--as-of", AS_OF, "--out", tmp_path / "locked")
     assert result.exit_code == 2 and "locked: Permission denied" in result.stderr
     assert not (tmp_path / "locked").exists()
@@ -185,7 +185,7 @@ def _run_with_tty_stderr(args, cwd):
     """Run the command with stderr on a pseudo-terminal and stdout on a pipe."""
     master, slave = pty.openpty()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80"}
-    proc = subprocess.Popen([sys.executable, "-m", "assessment.cli", "batch", *args], cwd=cwd,
+    proc = subprocess.Popen([sys.executable, "-m", "assessment", "batch", *args], cwd=cwd,
                             stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL, env=env)
     os.close(slave)
     seen = b""

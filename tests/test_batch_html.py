@@ -5,7 +5,7 @@ import re
 
 from click.testing import CliRunner
 
-from assessment.cli import main
+from assessment.cli.main import main
 from tests.conftest import ROOT
 
 

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from assessment import assess
-from assessment.charts import BLUE
-from assessment.html_report import runner_html
+from assessment.report.charts import BLUE
+from assessment.report.html import runner_html
 from tests.conftest import AS_OF, EXAMPLES, ROOT
 
 SCREENSHOT = ROOT / "docs" / "report.png"

@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from assessment.cli import main
+from assessment.cli.main import main
 from tests.conftest import EXAMPLES
 
 
@@ -93,7 +93,7 @@ def test_help_lists_commands(run):
 def test_written_files_get_ordinary_permissions(tmp_path):
     import os
 
-    from assessment.io import write_atomic
+    from assessment.model.io import write_atomic
 
     write_atomic(tmp_path / "a.txt", "x")
     umask = os.umask(0o022)

@@ -15,7 +15,7 @@ from hypothesis import given, settings, strategies as st
 
 from assessment import assess, load_rulebase
 from assessment.pipeline import default_rulebase
-from assessment.compiler import ruleset_name
+from assessment.rules.compiler import ruleset_name
 from tests.conftest import AS_OF, ROOT
 
 CUSTOM_PACK = ROOT / "examples" / "custom_pack"

@@ -6,8 +6,8 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from assessment import conditions as C
-from assessment.engine import get_engine
+from assessment.rules import conditions as C
+from assessment.rules.engine import get_engine
 
 
 def test_parse_builds_a_tree():

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from assessment import derive
+from assessment.rules import derive
 
 
 @pytest.mark.parametrize(

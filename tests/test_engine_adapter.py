@@ -6,10 +6,10 @@ import textwrap
 
 import pytest
 
-from assessment import engine as adapter
+from assessment.rules import engine as adapter
 from assessment.pipeline import assess, build_facts, run_engine, select_edition
-from assessment.compiler import compile_rules, derivations
-from assessment.profile import load_profile
+from assessment.rules.compiler import compile_rules, derivations
+from assessment.model.profile import load_profile
 from tests.conftest import AS_OF, ROOT
 
 
@@ -124,7 +124,7 @@ def test_one_host_per_process_and_no_threads_at_import():
         """
         import threading
         base = threading.active_count()
-        import assessment, assessment.engine, assessment.pipeline
+        import assessment, assessment.rules.engine, assessment.pipeline
         after_import = threading.active_count()
         from assessment import assess
         for i in range(20):

@@ -7,8 +7,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 
 from assessment import assess
-from assessment.cli import main
-from assessment.explain import ExplainError, explain, to_text
+from assessment.cli.main import main
+from assessment.rules.explain import ExplainError, explain, to_text
 from tests.conftest import AS_OF, ROOT
 from tests.test_concurrency import profiles
 
@@ -85,8 +85,8 @@ def test_rules_on_derived_facts_and_missing_facts():
 
 def test_a_field_reference_and_a_not_are_explained(rb):
     # A hand-made condition: the pack need not use `not` or field references for these to work.
-    from assessment import conditions as C
-    from assessment.explain import _trace
+    from assessment.rules import conditions as C
+    from assessment.rules.explain import _trace
 
     cond = C.parse({"all": [{"not": {"field": "uses_poles", "eq": True}}, {"field": "aet_hr", "lt": {"field": "threshold_hr"}}]})
     fact = {"kind": "runner", "uses_poles": False, "aet_hr": 150, "threshold_hr": 170}

@@ -14,12 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assessment import assess
-from assessment.charts import BLUE, ORANGE, PHASE_STYLE, RAMP, phase_spans, radar_segments
-from assessment.cli import main
-from assessment.derive import training_phase
-from assessment.html_report import _link, runner_html, squad_html
-from assessment.render import PILLAR_NAMES, render
-from assessment.traits import TRAITS, share_of_target, trait_scores, traits_from_profile, traits_from_report
+from assessment.report.charts import BLUE, ORANGE, PHASE_STYLE, RAMP, phase_spans, radar_segments
+from assessment.cli.main import main
+from assessment.rules.derive import training_phase
+from assessment.report.html import _link, runner_html, squad_html
+from assessment.report.text import PILLAR_NAMES, render
+from assessment.report.traits import TRAITS, share_of_target, trait_scores, traits_from_profile, traits_from_report
 from tests.conftest import AS_OF, EXAMPLES, ROOT
 
 NAMES = ["skimo", "road", "ultra", "short_mountain", "cross_country", "road_vertical"]
@@ -317,8 +317,8 @@ def test_render_html_without_the_profile(skimo):
 
 
 def test_importing_the_package_and_cli_leaves_matplotlib_out():
-    code = ("import sys, assessment, assessment.cli, assessment.render, assessment.html_report, assessment.charts, "
-            "assessment.progress, assessment.progress_cli; print('matplotlib' in sys.modules)")
+    code = ("import sys, assessment, assessment.cli.main, assessment.report.text, assessment.report.html, assessment.report.charts, "
+            "assessment.report.progress, assessment.cli.progress; print('matplotlib' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.strip() == "False"
 

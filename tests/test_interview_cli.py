@@ -7,9 +7,9 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from assessment.cli import main
-from assessment.interview import progress_path, read_progress
-from assessment.profile import load_profile
+from assessment.cli.main import main
+from assessment.interview.session import progress_path, read_progress
+from assessment.model.profile import load_profile
 from tests.strategies import profiles
 
 AS_OF = "2026-01-10"
@@ -101,7 +101,7 @@ def test_interrupted_run_resumes_where_it_stopped(cwd):
 
 
 def test_ctrl_c_loses_nothing(cwd, monkeypatch):
-    from assessment import interview_cli
+    from assessment.cli import interview as interview_cli
 
     original = interview_cli.TerminalAsker.ask
     count = {"n": 0}
@@ -207,7 +207,7 @@ def test_piped_stdin_never_prompts(cwd):
 
 def test_ci_environment_never_prompts(cwd, monkeypatch):
     monkeypatch.setenv("CI", "true")
-    monkeypatch.setattr("assessment.interview_cli._stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("assessment.cli.interview._stdin_is_terminal", lambda: True)
     r = run(["interview"])
     assert r.exit_code == 1 and "required answers missing" in r.stderr
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from assessment.cli import main
+from assessment.cli.main import main
 from tests.conftest import ROOT
 
 pexpect = pytest.importorskip("pexpect", reason="pexpect is in the test extra: pip install -e '.[test]'")
@@ -23,7 +23,7 @@ AS_OF = "2026-01-10"
 def spawn(cwd, *args):
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     env.update(TERM="dumb", PYTHONPATH=str(ROOT), NO_COLOR="1", COLUMNS="80", LINES="24")
-    child = pexpect.spawn(sys.executable, ["-m", "assessment.cli", "interview", *args], cwd=str(cwd), env=env,
+    child = pexpect.spawn(sys.executable, ["-m", "assessment", "interview", *args], cwd=str(cwd), env=env,
                           encoding="utf-8", timeout=30, dimensions=(24, 80))
     child.logfile_read = io.StringIO()  # everything the person saw
     return child

@@ -50,7 +50,7 @@ def test_fresh_venv_install_assesses_an_example(wheel, tmp_path):
     deps = sysconfig.get_paths()["purelib"]
     env = {**os.environ, "PYTHONPATH": deps}
     code = (
-        "import assessment.rulebase as r, sys; root = r.builtin_root();"
+        "import assessment.rules.rulebase as r, sys; root = r.builtin_root();"
         "assert 'site-packages' in str(root) and str(root).startswith(sys.prefix), root;"
         "rb = r.load_rulebase(); print(len(rb.rules))"
     )
@@ -58,7 +58,7 @@ def test_fresh_venv_install_assesses_an_example(wheel, tmp_path):
     assert out.returncode == 0, out.stderr
     assert int(out.stdout) >= 40
     cli = subprocess.run(
-        [str(py), "-m", "assessment.cli", "assess", str(ROOT / "examples/profiles/skimo.yaml"), "--as-of", "2026-12-01"],
+        [str(py), "-m", "assessment", "assess", str(ROOT / "examples/profiles/skimo.yaml"), "--as-of", "2026-12-01"],
         cwd=tmp_path, env=env, capture_output=True, text=True,
     )
     assert cli.returncode == 0, cli.stderr

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assessment import batch_pool
+from assessment.batch import pool as batch_pool
 from assessment.pipeline import (
     assess,
     assess_data,
@@ -34,9 +34,9 @@ from assessment.pipeline import (
     run_engine,
     select_edition,
 )
-from assessment.batch import run_batch
-from assessment.report import Report
-from assessment.roster import (
+from assessment.batch.run import run_batch
+from assessment.report.model import Report
+from assessment.batch.roster import (
     RACE_COLUMNS,
     ROSTER_COLUMNS,
     build_profile,
@@ -45,7 +45,7 @@ from assessment.roster import (
     read_roster,
     validate_race,
 )
-from assessment.rulebase import load_rulebase
+from assessment.rules.rulebase import load_rulebase
 from benchmarks.generate import write_roster
 from tests.conftest import ROOT
 
@@ -198,7 +198,7 @@ def test_workers_kick_in_for_big_rosters_only(tmp_path):
 
 FAILING_WORKER = """
 import importlib, sys
-from assessment.batch import run_batch
+from assessment.batch.run import run_batch
 
 assess_module = importlib.import_module("assessment.pipeline")
 
@@ -230,7 +230,7 @@ def test_a_worker_failure_fails_the_run_and_writes_nothing(tmp_path, roster):
 def test_cli_workers_option(tmp_path, roster):
     from click.testing import CliRunner
 
-    from assessment.cli import main
+    from assessment.cli.main import main
 
     runner = CliRunner()
     outs = {}
@@ -251,7 +251,7 @@ def test_cli_workers_option(tmp_path, roster):
     gap=st.floats(allow_nan=True, allow_infinity=True), score=st.floats(0, 100), rank=st.integers(1, 5),
 )
 def test_session_group_members_are_written_as_json_dumps_writes_them(rid, name, line, gap, score, rank):
-    from assessment.batch import _member_json
+    from assessment.batch.run import _member_json
 
     m = {"runner_id": rid, "name": name, "line": line, "gap": gap, "score": score, "rank": rank}
     assert _member_json(m) == json.dumps(m, ensure_ascii=False)

@@ -1,6 +1,6 @@
 import pytest
 
-from assessment.profile import PROFILE_FIELDS, ProfileError, load_profile
+from assessment.model.profile import PROFILE_FIELDS, ProfileError, load_profile
 
 
 def test_only_runner_id_is_required():

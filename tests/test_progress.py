@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 
 from assessment import assess
-from assessment.cli import main
-from assessment.progress import (
+from assessment.cli.main import main
+from assessment.report.progress import (
     ProgressError,
     RosterProgress,
     RunnerProgress,

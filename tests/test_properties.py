@@ -5,9 +5,9 @@ import json
 from hypothesis import assume, given, settings, strategies as st
 
 from assessment.pipeline import assess, build_facts, run_engine, run_reference, select_edition
-from assessment.profile import load_profile
-from assessment.rulebase import PILLARS
-from assessment.units import parse_duration
+from assessment.model.profile import load_profile
+from assessment.rules.rulebase import PILLARS
+from assessment.model.units import parse_duration
 from tests.conftest import AS_OF
 from tests.strategies import profiles
 

@@ -9,10 +9,10 @@ import pytest
 import yaml
 from hypothesis import given, settings, strategies as st
 
-from assessment.answers import parse_value
+from assessment.interview.answers import parse_value
 from assessment.pipeline import assess
-from assessment.facts import RACE_FIELDS as RACE_FACT_FIELDS, RUNNER_DERIVED
-from assessment.interview import (
+from assessment.rules.facts import RACE_FIELDS as RACE_FACT_FIELDS, RUNNER_DERIVED
+from assessment.interview.session import (
     AnswerError,
     Interview,
     InterviewState,
@@ -22,8 +22,8 @@ from assessment.interview import (
     resume_state,
     save_interview,
 )
-from assessment.profile import PROFILE_FIELDS, RACE_FIELDS, load_profile
-from assessment.questionnaire import QuestionnaireError, load_questionnaire, parse_questionnaire
+from assessment.model.profile import PROFILE_FIELDS, RACE_FIELDS, load_profile
+from assessment.interview.questionnaire import QuestionnaireError, load_questionnaire, parse_questionnaire
 from tests.conftest import ROOT
 
 AS_OF = dt.date(2026, 1, 10)

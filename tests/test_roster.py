@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assessment.profile import Profile, load_profile
-from assessment.roster import (
+from assessment.model.profile import Profile, load_profile
+from assessment.batch.roster import (
     RACE_COLUMNS,
     RACE_NOT_USED,
     RACE_VALUE_MISSING,
@@ -261,7 +261,7 @@ def test_runner_id_column_missing_in_a_short_row(tmp_path):
 
 
 def test_validate_dropping_reports_races_cross_field_checks():
-    from assessment.profile import RaceResult
+    from assessment.model.profile import RaceResult
 
     race, dropped = validate_dropping(RaceResult, {"race": "X", "position": "50", "finishers": "40",
                                                    "time": "1:00:00", "winner_time": "1:10:00"})

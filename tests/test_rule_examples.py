@@ -3,7 +3,7 @@
 import pytest
 
 from assessment.pipeline import default_rulebase
-from assessment.rule_examples import run_examples
+from assessment.rules.examples import run_examples
 
 RULE_IDS = sorted(default_rulebase().rules)
 
@@ -26,7 +26,7 @@ def test_a_wrong_expectation_is_caught(rb, tmp_path):
 
     import yaml
 
-    from assessment.rulebase import builtin_root, load_rulebase
+    from assessment.rules.rulebase import builtin_root, load_rulebase
 
     dest = tmp_path / "zegama"
     shutil.copytree(builtin_root() / "rules" / "zegama", dest)

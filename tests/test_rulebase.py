@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assessment.rulebase import RuleFileError, builtin_root, load_rulebase
+from assessment.rules.rulebase import RuleFileError, builtin_root, load_rulebase
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ import yaml
 from click.testing import CliRunner
 
 from assessment.pipeline import build_facts, run_engine, select_edition
-from assessment.cli import main
-from assessment.compiler import derivations, export_durable, ruleset_name
-from assessment.profile import load_profile
-from assessment.report import Report
-from assessment.rulebase import load_rulebase
+from assessment.cli.main import main
+from assessment.rules.compiler import derivations, export_durable, ruleset_name
+from assessment.model.profile import load_profile
+from assessment.report.model import Report
+from assessment.rules.rulebase import load_rulebase
 from tests.conftest import AS_OF, EXAMPLES, ROOT
 
 CUSTOM = str(ROOT / "examples" / "custom_pack")
@@ -312,7 +312,7 @@ def test_a_malformed_option_is_a_usage_error():
 
 def test_the_json_round_trip_through_a_real_shell(tmp_path):
     # What the README shows: a program pipes JSON in and parses the JSON that comes out.
-    cmd = [sys.executable, "-m", "assessment.cli", "assess", "-", "--format", "json", "--as-of", AS_OF.isoformat()]
+    cmd = [sys.executable, "-m", "assessment", "assess", "-", "--format", "json", "--as-of", AS_OF.isoformat()]
     ok = subprocess.run(cmd, input=json.dumps(PROFILE), capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["schema_version"] == Report.model_fields["schema_version"].default

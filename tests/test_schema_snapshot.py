@@ -1,6 +1,6 @@
 """JSON Schemas: the report schema is versioned and snapshotted; real data validates against all three.
 
-When the report's shape changes, bump ``assessment.report.SCHEMA_VERSION`` and
+When the report's shape changes, bump ``assessment.report.model.SCHEMA_VERSION`` and
 write the new version's snapshot with ``ZEGAMA_WRITE_SCHEMA_SNAPSHOT=1 pytest
 tests/test_schema_snapshot.py``; snapshots of earlier versions stay as they are.
 """
@@ -13,8 +13,8 @@ import yaml
 from click.testing import CliRunner
 
 from assessment import assess
-from assessment.cli import main
-from assessment.report import SCHEMA_VERSION
+from assessment.cli.main import main
+from assessment.report.model import SCHEMA_VERSION
 from assessment.schemas import SCHEMAS, profile_schema, report_schema, rules_schema, schema
 from tests.conftest import AS_OF, EXAMPLES, ROOT
 

@@ -1,7 +1,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from assessment.units import format_duration, parse_bool, parse_decimal, parse_duration
+from assessment.model.units import format_duration, parse_bool, parse_decimal, parse_duration
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
 
-from .units import format_duration, parse_bool, parse_decimal, parse_duration
+from ..model.units import format_duration, parse_bool, parse_decimal, parse_duration
 
 if TYPE_CHECKING:
     from .questionnaire import Question

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from .cli import common_assess_options, fail
+from .main import common_assess_options, fail
 
 _DELIMITERS = {",": ",", ";": ";", "|": "|", "\t": "\t", "tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
 
@@ -61,10 +61,10 @@ def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, deli
     Exit codes: 0 every row assessed cleanly, 1 some rows had errors (see
     errors.csv; --allow-errors makes it 0), 2 unusable input or options.
     """
-    from .pipeline import AssessmentError
-    from .batch import run_batch, summary_text
-    from .roster import RosterError
-    from .rulebase import RuleFileError, load_rulebase
+    from ..pipeline import AssessmentError
+    from ..batch.run import run_batch, summary_text
+    from ..batch.roster import RosterError
+    from ..rules.rulebase import RuleFileError, load_rulebase
 
     rb = None
     if rules_path:

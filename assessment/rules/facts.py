@@ -11,8 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable
 
+from typing import TYPE_CHECKING
+
 from . import derive
-from .profile import PROFILE_FIELDS, Background, Profile
+from ..model.profile import PROFILE_FIELDS, Background, Profile
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .edition import Edition
+    from .rulebase import RuleBase
 
 BACKGROUNDS = tuple(b.value for b in Background)
 
@@ -148,3 +154,16 @@ def runner_fact(
     for name, value in targets.items():
         fact[f"target_{name}"] = value
     return {k: v for k, v in fact.items() if v is not None}
+
+
+def runner_dims(profile: Profile) -> dict[str, Any]:
+    """What a runner's targets depend on: goal, sex and age band."""
+    return {"goal": profile.goal, "sex": profile.sex, "age_band": derive.age_band(profile.age)}
+
+
+def build_facts(rb: "RuleBase", profile: Profile, as_of: dt.date, edition: "Edition") -> list[dict]:
+    """All facts of one assessment: the runner first, then one per race."""
+    races = race_facts(profile, edition.year, as_of, rb.constant)
+    targets = rb.targets_for(runner_dims(profile))
+    weeks = derive.weeks_between(as_of, edition.race_date)
+    return [runner_fact(profile, races, weeks, targets, rb.constant("ultra_min_km_effort")), *races]

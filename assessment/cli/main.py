@@ -15,14 +15,14 @@ import click
 
 #: name -> (module:function, one-line help). Each command lives in its own module.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "assess": ("assessment.cli:assess_cmd", "Assess one runner's profile against Zegama's demands."),
-    "interview": ("assessment.interview_cli:interview_cmd", "Answer questions at the terminal and get your report."),
-    "questions": ("assessment.interview_cli:questions_cmd", "Print the questionnaire as JSON, YAML or markdown."),
-    "batch": ("assessment.batch_cli:batch_cmd", "Assess a club roster from CSV: per-runner results and squad summary."),
-    "rules": ("assessment.rules_cli:rules_group", "List, show, validate, test and export rule packs."),
-    "schema": ("assessment.rules_cli:schema_cmd", "Print the JSON Schema of profiles, reports or rule files."),
-    "explain": ("assessment.rules_cli:explain_cmd", "Why a rule did or did not fire for a runner, value by value."),
-    "progress": ("assessment.progress_cli:progress_cmd", "Compare two assessments of the same runner or roster."),
+    "assess": ("assessment.cli.assess:assess_cmd", "Assess one runner's profile against Zegama's demands."),
+    "interview": ("assessment.cli.interview:interview_cmd", "Answer questions at the terminal and get your report."),
+    "questions": ("assessment.cli.interview:questions_cmd", "Print the questionnaire as JSON, YAML or markdown."),
+    "batch": ("assessment.cli.batch:batch_cmd", "Assess a club roster from CSV: per-runner results and squad summary."),
+    "rules": ("assessment.cli.rules:rules_group", "List, show, validate, test and export rule packs."),
+    "schema": ("assessment.cli.rules:schema_cmd", "Print the JSON Schema of profiles, reports or rule files."),
+    "explain": ("assessment.cli.rules:explain_cmd", "Why a rule did or did not fire for a runner, value by value."),
+    "progress": ("assessment.cli.progress:progress_cmd", "Compare two assessments of the same runner or roster."),
 }
 
 
@@ -75,10 +75,10 @@ def common_assess_options(func):
 
 
 def load_pack_or_exit(rules_path, fmt: str = "table"):
-    from .rulebase import RuleFileError, load_rulebase
+    from ..rules.rulebase import RuleFileError, load_rulebase
 
     if rules_path is None:
-        from .pipeline import default_rulebase
+        from ..rules.rulebase import default_rulebase
 
         return default_rulebase()
     try:
@@ -88,50 +88,13 @@ def load_pack_or_exit(rules_path, fmt: str = "table"):
 
 
 def fail(fmt: str, kind: str, message: str, problems: list | None = None, code: int = 1):
-    from .render import error_json
+    from ..report.text import error_json
 
     if fmt == "json":
         click.echo(error_json(kind, message, problems), nl=False)
     else:
         click.echo(f"Error: {message}", err=True)
     sys.exit(code)
-
-
-@click.command("assess")
-@click.argument("profile", metavar="PROFILE.yaml|.json|-")
-@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json", "html"]), default="table", show_default=True,
-              help="html: one self-contained page with charts (best with -o report.html).")
-@click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
-@common_assess_options
-def assess_cmd(profile, fmt, output, rules_path, as_of, edition, race_date):
-    """Assess one runner's profile against Zegama's demands.
-
-    PROFILE is a YAML or JSON file with the profile fields, or - for stdin.
-
-    \b
-    Exit codes: 0 report written, 1 invalid profile or options, 2 usage error.
-    """
-    from .pipeline import AssessmentError, assess
-    from .io import InputError, read_document, write_atomic
-    from .profile import ProfileError
-    from .render import render
-
-    rb = load_pack_or_exit(rules_path, fmt)
-    try:
-        data = read_document(profile)
-        report = assess(data, as_of=as_of, rulebase=rb, edition=edition, race_date=race_date)
-    except InputError as exc:
-        fail(fmt, "input", str(exc))
-    except ProfileError as exc:
-        fail(fmt, "invalid_profile", f"invalid profile: {exc}",
-             [{"field": f, "message": m} for f, m in exc.problems])
-    except AssessmentError as exc:
-        fail(fmt, "assessment", str(exc))
-    text = render(report, fmt, profile=data, rulebase=rb)
-    if output:
-        write_atomic(output, text)
-    else:
-        click.echo(text, nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

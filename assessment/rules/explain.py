@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import conditions as C
-from .profile import Profile, load_profile
+from ..model.profile import Profile, load_profile
 from .rulebase import RuleBase, format_value, load_rulebase, value_unit
 
 RESULT_WORDS = {True: "true", False: "false", None: "unknown"}
@@ -178,7 +178,7 @@ def _subject(fact: dict) -> str:
 def _facts_of_kind(rb: RuleBase, facts: list[dict], kind: str) -> list[dict]:
     """Facts the rule sees: built ones, plus the ones other rules assert (forward chaining)."""
     from .compiler import derivations
-    from .pipeline import run_reference
+    from .run import run_reference
 
     if kind in ("runner", "race"):
         return [f for f in facts if f.get("kind") == kind]
@@ -219,7 +219,10 @@ def explain(
     ``check_engine`` also runs the durable-rules engine and reports whether it
     fired the rule (``engine_fired``), which must agree with ``fired``.
     """
-    from .pipeline import _date, build_facts, default_rulebase, run_engine, select_edition
+    from .edition import parse_date as _date, select_edition
+    from .facts import build_facts
+    from .rulebase import default_rulebase
+    from .run import run_engine
 
     p = load_profile(profile)
     rb = rulebase if isinstance(rulebase, RuleBase) else (load_rulebase(rulebase) if rulebase else default_rulebase())

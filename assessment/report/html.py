@@ -13,9 +13,9 @@ from collections import Counter
 from html import escape
 from typing import Any, Iterable, Mapping, Sequence
 
-from .render import PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES
-from .report import Report
-from .rulebase import PILLARS
+from .text import PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES
+from .model import Report
+from ..rules.rulebase import PILLARS
 from .traits import STATE_LABELS, TraitScore, trait_scores
 
 CSS = """

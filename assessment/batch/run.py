@@ -38,10 +38,10 @@ from typing import Any, Callable, Iterable, Iterator, TextIO
 
 from tabulate import tabulate
 
-from .batch_pool import Assessed, Assessor, Outcome, RaceEntry, RowPool, Task, assess_row, choose_workers, count_rows
-from .profile import Profile
-from .render import PHASE_NAMES, PILLAR_NAMES
-from .report import Report
+from .pool import Assessed, Assessor, Outcome, RaceEntry, RowPool, Task, assess_row, choose_workers, count_rows
+from ..model.profile import Profile
+from ..report.text import PHASE_NAMES, PILLAR_NAMES
+from ..report.model import Report
 from .roster import (
     RACE_COLUMNS,
     RACE_NOT_USED,
@@ -56,7 +56,7 @@ from .roster import (
     read_races,
     read_roster,
 )
-from .rulebase import PILLARS
+from ..rules.rulebase import PILLARS
 
 ASSESSMENT_COLUMNS = (
     "line", "runner_id", "name", "status", "eligibility", "fit_score",
@@ -540,8 +540,9 @@ def run_batch(
     rows or more, else one); the outputs are the same whatever the number. A
     custom ``assess_fn`` always runs in this process.
     """
-    from .pipeline import default_rulebase, select_edition
-    from .rulebase import RuleBase, load_rulebase
+    from ..rules.edition import select_edition
+    from ..rules.rulebase import default_rulebase
+    from ..rules.rulebase import RuleBase, load_rulebase
 
     day = _as_date(as_of) or dt.date.today()
     rb = None
@@ -662,9 +663,9 @@ def run_batch(
 
 def _write_squad_html(out: Path, summary: "SquadSummary") -> None:
     """The squad page, read back from the committed outputs (streamed, like the rest)."""
-    from .html_report import squad_html
-    from .io import write_atomic
-    from .progress import iter_reports
+    from ..report.html import squad_html
+    from ..model.io import write_atomic
+    from ..report.progress import iter_reports
 
     with open(out / "assessments.csv", encoding="utf-8-sig", newline="") as fh:
         links = {r["runner_id"]: r["report_file"] for r in csv.DictReader(fh, delimiter=_sniff_out(out)) if r.get("report_file")}

@@ -7,7 +7,7 @@ import textwrap
 
 from tabulate import tabulate
 
-from .report import Report
+from .model import Report
 
 PILLAR_NAMES = {
     "uphill_power": "Steep uphill power",
@@ -160,7 +160,7 @@ def to_markdown(r: Report) -> str:
 def render(r: Report, fmt: str, profile=None, rulebase=None) -> str:
     """The report as ``fmt``; ``html`` also uses the profile, when given, for exact chart values."""
     if fmt == "html":
-        from .html_report import runner_html
+        from .html import runner_html
 
         return runner_html(r, profile, rulebase)
     if fmt == "json":

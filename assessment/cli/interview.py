@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 import yaml
 
-from .cli import common_assess_options, fail, load_pack_or_exit
+from .main import common_assess_options, fail, load_pack_or_exit
 
 DEFAULT_SAVE = "zegama-profile.yaml"
 EXIT_INTERRUPTED = 130
@@ -119,9 +119,9 @@ def interview_cmd(save_path, answers_path, resume_path, questionnaire_ref, no_in
     Exit codes: 0 report printed, 1 invalid input or missing answers,
     2 usage error, 130 interrupted (answers so far are saved).
     """
-    from .io import InputError, read_document
-    from .interview import Interview, read_progress, resume_state
-    from .questionnaire import QuestionnaireError, builtin_ref, load_questionnaire
+    from ..model.io import InputError, read_document
+    from ..interview.session import Interview, read_progress, resume_state
+    from ..interview.questionnaire import QuestionnaireError, builtin_ref, load_questionnaire
 
     if no_input and interactive:
         raise click.UsageError("--no-input and --interactive cannot be used together")
@@ -168,8 +168,8 @@ def interview_cmd(save_path, answers_path, resume_path, questionnaire_ref, no_in
 
 
 def _assess_or_exit(interview, fmt, rb, as_of, edition, race_date):
-    from .pipeline import AssessmentError, assess
-    from .profile import ProfileError
+    from ..pipeline import AssessmentError, assess
+    from ..model.profile import ProfileError
 
     try:
         return assess(interview.profile(), as_of=as_of, rulebase=rb, edition=edition, race_date=race_date)
@@ -180,8 +180,8 @@ def _assess_or_exit(interview, fmt, rb, as_of, edition, race_date):
 
 
 def _run_unattended(interview, ref, save_path, resume_path, fmt, rb, as_of, edition, race_date):
-    from .interview import AnswerError, save_interview
-    from .render import render
+    from ..interview.session import AnswerError, save_interview
+    from ..report.text import render
 
     try:
         interview.fill_defaults()
@@ -222,9 +222,9 @@ def _welcome(asker, questionnaire, target: Path, resumed: bool) -> None:
 
 def _run_interactive(interview, questionnaire, ref, save_path, resume_path, problems, source,
                      fmt, rb, as_of, edition, race_date):
-    from .io import InputError, read_document
-    from .interview import read_progress, resume_state, save_interview
-    from .render import render
+    from ..model.io import InputError, read_document
+    from ..interview.session import read_progress, resume_state, save_interview
+    from ..report.text import render
 
     asker = TerminalAsker()
     resumed = bool(resume_path)
@@ -242,7 +242,7 @@ def _run_interactive(interview, questionnaire, ref, save_path, resume_path, prob
             except (EOFError, KeyboardInterrupt):
                 click.echo()
                 sys.exit(EXIT_INTERRUPTED)
-            from .units import parse_bool
+            from ..model.units import parse_bool
 
             try:
                 again = parse_bool(answer or "yes")
@@ -294,7 +294,7 @@ def _run_interactive(interview, questionnaire, ref, save_path, resume_path, prob
 
 
 def _ask_line(asker: TerminalAsker, text: str) -> str:
-    from .interview import Prompt
+    from ..interview.session import Prompt
 
     return asker.ask(Prompt("@continue", text))
 
@@ -311,7 +311,7 @@ def questions_cmd(fmt, questionnaire_ref):
     definition; units, ranges, choices, defaults and conditions are all there.
     Exit codes: 0 printed, 1 invalid questionnaire.
     """
-    from .questionnaire import QuestionnaireError, load_questionnaire
+    from ..interview.questionnaire import QuestionnaireError, load_questionnaire
 
     try:
         q = load_questionnaire(questionnaire_ref)

@@ -23,10 +23,10 @@ from typing import Any, Iterable, Iterator
 
 from pydantic import ValidationError
 
-from .report import Report
-from .rulebase import PILLARS, format_value
+from .model import Report
+from ..rules.rulebase import PILLARS, format_value
 from .traits import TRAITS, TraitScore, share_of_target, traits_from_report
-from .units import format_duration
+from ..model.units import format_duration
 
 ELIGIBILITY = ("eligible", "at_risk", "not_eligible")
 _LABELS = {b.field: b.label for t in TRAITS for b in t.benchmarks}
@@ -562,7 +562,7 @@ def _signed(x: float | None, scale: float = 1) -> str:
 
 
 def _status_name(s: str) -> str:
-    from .render import STATUS_NAMES
+    from .text import STATUS_NAMES
 
     return STATUS_NAMES.get(s, s)
 
@@ -570,7 +570,7 @@ def _status_name(s: str) -> str:
 def _runner_lines(p: RunnerProgress, md: bool) -> list[str]:
     from tabulate import tabulate
 
-    from .render import PILLAR_NAMES
+    from .text import PILLAR_NAMES
 
     fmt = "github" if md else "simple"
     who = f"{p.name} ({p.runner_id})" if p.name else p.runner_id
@@ -634,7 +634,7 @@ def _short(text: str, width: int) -> str:
 def _roster_lines(p: RosterProgress, md: bool) -> list[str]:
     from tabulate import tabulate
 
-    from .render import PILLAR_NAMES
+    from .text import PILLAR_NAMES
 
     fmt = "github" if md else "simple"
     h1, h2 = ("# ", "## ") if md else ("", "")
@@ -693,7 +693,7 @@ def render_progress(p: RunnerProgress | RosterProgress, fmt: str = "table") -> s
             body = {"kind": "runner", **body}
         return json.dumps(body, ensure_ascii=False, indent=2, default=str) + "\n"
     if fmt == "html":
-        from .html_report import progress_html
+        from .html import progress_html
 
         return progress_html(p)
     md = fmt == "markdown"

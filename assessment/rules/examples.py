@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .profile import ProfileError, load_profile
+from ..model.profile import ProfileError, load_profile
 from .rulebase import RuleBase
 
 #: The date examples are assessed on when they do not give one (edition 2027, base phase).
@@ -26,7 +26,9 @@ class ExampleResult:
 
 
 def run_examples(rb: RuleBase, rule_ids: list[str] | None = None, engine: str = "durable") -> list[ExampleResult]:
-    from .pipeline import build_facts, run_engine, run_reference, select_edition
+    from .edition import select_edition
+    from .facts import build_facts
+    from .run import run_engine, run_reference
 
     results = []
     for rid in sorted(rule_ids or rb.rules):

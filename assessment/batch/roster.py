@@ -25,7 +25,7 @@ from typing import Any, Iterator, Sequence
 
 from pydantic import BaseModel, ValidationError
 
-from .profile import (
+from ..model.profile import (
     DURATION_FIELDS,
     PROFILE_FIELDS,
     RACE_FIELDS,
@@ -33,7 +33,7 @@ from .profile import (
     RaceResult,
     describe_validation_error,
 )
-from .units import format_duration
+from ..model.units import format_duration
 
 #: Roster columns, in the order of the public contract.
 ROSTER_COLUMNS: tuple[str, ...] = PROFILE_FIELDS
@@ -557,7 +557,7 @@ def read_profile_races(directory: str | Path) -> Iterator[RaceRow]:
     Only ``runner_id`` and ``races`` are read from each file: the roster row
     is the source of every other field.
     """
-    from .io import InputError, read_document
+    from ..model.io import InputError, read_document
 
     d = Path(directory)
     if not d.is_dir():

@@ -24,10 +24,10 @@ import annotated_types
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import conditions as C
+from ..rules import conditions as C
 from .answers import DONT_KNOW_WORDS, HELP_WORDS, SKIP_WORDS, display_input, format_number, parse_value
-from .profile import DURATION_FIELDS, PROFILE_FIELDS, RACE_FIELDS, Profile, RaceResult
-from .units import format_duration, parse_duration
+from ..model.profile import DURATION_FIELDS, PROFILE_FIELDS, RACE_FIELDS, Profile, RaceResult
+from ..model.units import format_duration, parse_duration
 
 QUESTION_TYPES = ("text", "choice", "multi_choice", "integer", "decimal", "duration", "date", "yes_no", "scale")
 BUILTIN_QUESTIONNAIRES = ("zegama", "quick")
@@ -328,7 +328,7 @@ def _section_dict(s: Section) -> dict:
 # =========================================================================== loading and checking
 
 def questionnaires_root() -> Path:
-    from .rulebase import builtin_root
+    from ..rules.rulebase import builtin_root
 
     return builtin_root() / "questionnaires"
 
@@ -517,7 +517,7 @@ class _Checker:
         if unit is None:
             unit = _TYPE_UNITS.get(qs.type)
             if unit is None and qs.field:
-                from .profile import field_unit
+                from ..model.profile import field_unit
 
                 unit = field_unit(qs.field) if qs.type != "scale" else None
         q = Question(

@@ -12,14 +12,14 @@ from typing import Any
 
 import click
 
-from .cli import common_assess_options, fail, load_pack_or_exit
+from .main import common_assess_options, fail, load_pack_or_exit
 
 FORMATS = click.Choice(["text", "json"])
 
 
 def _emit(text: str, output: str | None) -> None:
     if output:
-        from .io import write_atomic
+        from ..model.io import write_atomic
 
         write_atomic(output, text)
     else:
@@ -57,7 +57,7 @@ def list_cmd(pillar, rules_path, fmt):
     """List the rules of a pack: id, pillar, kind and title."""
     from tabulate import tabulate
 
-    from .rulebase import RULE_PILLARS
+    from ..rules.rulebase import RULE_PILLARS
 
     if pillar is not None and pillar not in RULE_PILLARS:
         fail(fmt, "options", f"unknown pillar {pillar!r} (known: {', '.join(RULE_PILLARS)})")
@@ -113,7 +113,7 @@ def _target_grid(rb, name: str) -> list[str]:
 
 def rule_details(rb, rule_id: str) -> dict:
     """Everything ``rules show`` prints, as data."""
-    from .conditions import describe
+    from ..rules.conditions import describe
 
     cr = rb.rules[rule_id]
     r = cr.rule
@@ -230,7 +230,7 @@ def validate_cmd(path, fmt):
     placeholders, sources, and that each rule has examples that fire it and
     examples that do not. PATH defaults to the built-in pack. Exit 1 on any problem.
     """
-    from .rulebase import RuleFileError, load_rulebase
+    from ..rules.rulebase import RuleFileError, load_rulebase
 
     try:
         rb = load_rulebase(path)
@@ -261,7 +261,7 @@ def test_cmd(path, rule_ids, engine, fmt):
 
     PATH defaults to the built-in pack. Exit 1 if any example disagrees.
     """
-    from .rule_examples import run_examples
+    from ..rules.examples import run_examples
 
     rb = load_pack_or_exit(path, fmt)
     wanted = [r.strip().upper() for r in rule_ids]
@@ -311,7 +311,7 @@ def export_cmd(fmt, rules_path, output):
     abort the batch, and the actions of rules that assert facts (``zegama rules
     show ID`` says which) should assert them, for the rules that read them.
     """
-    from .compiler import export_durable
+    from ..rules.compiler import export_durable
 
     rb = load_pack_or_exit(rules_path, "text")
     _emit(json.dumps(export_durable(rb), indent=2, sort_keys=True) + "\n", output)
@@ -330,7 +330,7 @@ def schema_cmd(name, output):
     report   what they return (versioned: see schema_version in every report)
     rules    a rule file of a pack (rules/*.yaml)
     """
-    from .schemas import schema
+    from ..schemas import schema
 
     _emit(json.dumps(schema(name), indent=2, ensure_ascii=False) + "\n", output)
 
@@ -349,10 +349,10 @@ def explain_cmd(profile, rule_id, fmt, rules_path, as_of, edition, race_date):
     the operator, and the target it was compared with (with its sources), and
     whether it was true, false or unknown (a missing value).
     """
-    from .pipeline import AssessmentError
-    from .explain import ExplainError, explain, to_text
-    from .io import InputError, read_document
-    from .profile import ProfileError
+    from ..pipeline import AssessmentError
+    from ..rules.explain import ExplainError, explain, to_text
+    from ..model.io import InputError, read_document
+    from ..model.profile import ProfileError
 
     rb = load_pack_or_exit(rules_path, fmt)
     rid = rule_id.strip().upper()

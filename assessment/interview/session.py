@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator, Literal, Protocol
 
 import yaml
 
-from . import conditions as C
+from ..rules import conditions as C
 from .answers import (
     DONT_KNOW_WORDS,
     HELP_WORDS,
@@ -33,8 +33,8 @@ from .answers import (
     normal_text,
     parse_value,
 )
-from .io import InputError, parse_document, write_atomic
-from .profile import PROFILE_FIELDS, RACE_FIELDS, Profile, ProfileError, load_profile
+from ..model.io import InputError, parse_document, write_atomic
+from ..model.profile import PROFILE_FIELDS, RACE_FIELDS, Profile, ProfileError, load_profile
 from .questionnaire import PROFILE_SPECS, SCHEMA_VERSION, Question, Questionnaire, Section
 
 

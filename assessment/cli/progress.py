@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .cli import fail
+from .main import fail
 
 
 @click.command("progress")
@@ -25,8 +25,8 @@ def progress_cmd(old, new, fmt, output):
     \b
     Exit codes: 0 written, 1 unreadable input or not the same runner/roster, 2 usage error.
     """
-    from .io import write_atomic
-    from .progress import ProgressError, compare_files, render_progress
+    from ..model.io import write_atomic
+    from ..report.progress import ProgressError, compare_files, render_progress
 
     try:
         result = compare_files(old, new)

@@ -16,9 +16,9 @@ import string
 import threading
 from typing import Any
 
-from .engine import Match
-from .profile import Profile
-from .report import (
+from ..rules.engine import Match
+from ..model.profile import Profile
+from .model import (
     Edition,
     Eligibility,
     EligibilityReason,
@@ -36,7 +36,7 @@ from .report import (
     SourceRef,
     Target,
 )
-from .rulebase import PILLARS, RuleBase, format_value, value_unit
+from ..rules.rulebase import PILLARS, RuleBase, format_value, value_unit
 
 
 # --------------------------------------------------------------------------- report

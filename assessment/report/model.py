@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..rules.edition import Edition
+
 SCHEMA_VERSION = "1.0"
 
 Pillar = Literal["uphill_power", "downhill_technique", "strength", "race_specificity", "mental_tactical"]
@@ -126,17 +128,6 @@ class SessionSlot(_Model):
     session: str
     per_week: float
     focus: bool
-
-
-class Edition(_Model):
-    year: int
-    race_date: dt.date
-    estimated: bool
-    overridden: bool = False
-    preregistration_opens: dt.date | None = None
-    preregistration_closes: dt.date | None = None
-    draw: dt.date | None = None
-    note: str | None = None
 
 
 class PackInfo(_Model):

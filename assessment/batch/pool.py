@@ -34,8 +34,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
-from .profile import Profile, RaceResult
-from .report import Report
+from ..model.profile import Profile, RaceResult
+from ..report.model import Report
 from .roster import ROW_NOT_ASSESSED, Problem, RaceRow, RosterRow, build_profile, validate_race
 
 #: Below this many roster rows a batch runs in one process. Workers start in
@@ -132,7 +132,7 @@ class Assessor:
         self.markdown, self.html, self.assess_fn = markdown, html, assess_fn
 
     def __call__(self, profile: Profile) -> Assessed:
-        from .pipeline import assess_data, report_json
+        from ..pipeline import assess_data, report_json
 
         if self.assess_fn is not None:
             report = self.assess_fn(profile)
@@ -142,11 +142,11 @@ class Assessor:
             a = from_data(data, report_json(data))
             report = Report.model_validate(data) if self.markdown or self.html else None
         if self.markdown:
-            from .render import to_markdown
+            from ..report.text import to_markdown
 
             a.markdown = to_markdown(report)
         if self.html:
-            from .html_report import runner_html
+            from ..report.html import runner_html
 
             a.html = runner_html(report, profile)
         return a
@@ -197,7 +197,7 @@ def runner_races(runner_id: str, entries: list[RaceEntry]) -> tuple[list[RaceRes
 
 def assess_row(task: Task, file: str, assessor: Callable[[Profile], Assessed]) -> Outcome:
     """Step 2 of a row: profile, assessment, report text. Depends on the row alone."""
-    from .pipeline import AssessmentError
+    from ..pipeline import AssessmentError
 
     row = task.row
     races, race_problems = runner_races(row.runner_id or "", task.races)
@@ -295,7 +295,7 @@ class RowPool:
     def __init__(self, workers: int, file: str, assessor: Assessor):
         ctx = _context()
         if ctx.get_start_method() == "forkserver":
-            ctx.set_forkserver_preload(["assessment.batch_pool", "assessment.pipeline"])
+            ctx.set_forkserver_preload(["assessment.batch.pool", "assessment.pipeline"])
         self.window = workers * CHUNKS_PER_WORKER
         self.spool = Path(tempfile.mkdtemp(prefix="zegama-spool-"))
         self.pool = ProcessPoolExecutor(

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from .report import Report
+from .model import Report
 
 State = Literal["below", "met", "no_gap", "unknown"]
 
@@ -139,9 +139,10 @@ def _trait(t: Trait, scores: list[BenchmarkScore]) -> TraitScore:
 
 def traits_from_profile(report: Report, profile: Any, rulebase: Any = None) -> list[TraitScore]:
     """Exact trait scores: the profile's values against the pack's targets for this runner."""
-    from .pipeline import build_facts, default_rulebase
-    from .profile import load_profile
-    from .rulebase import format_value
+    from ..rules.facts import build_facts
+    from ..rules.rulebase import default_rulebase
+    from ..model.profile import load_profile
+    from ..rules.rulebase import format_value
 
     p = load_profile(profile)
     rb = rulebase or default_rulebase()

@@ -20,6 +20,7 @@ import functools
 import hashlib
 import json
 import string
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -29,8 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import conditions as C
 from .facts import RACE_FIELDS, RUNNER_DERIVED, runner_fields
-from .profile import DURATION_FIELDS, field_unit
-from .units import format_duration, parse_duration
+from ..model.profile import DURATION_FIELDS, field_unit
+from ..model.units import format_duration, parse_duration
 
 PILLARS = ("uphill_power", "downhill_technique", "strength", "race_specificity", "mental_tactical")
 RULE_PILLARS = PILLARS + ("eligibility", "profile")
@@ -150,6 +151,8 @@ class RuleBase:
     scoring: dict[str, Any]
     rules: dict[str, CompiledRule]
     layers: list[str] = field(default_factory=list)
+    _targets: dict = field(default_factory=dict, repr=False, compare=False)
+    _editions: dict = field(default_factory=dict, repr=False, compare=False)  # (as_of, year, race_date) -> Edition
 
     # ------------------------------------------------------------------ params
     def constant(self, name: str) -> Any:
@@ -175,7 +178,15 @@ class RuleBase:
         return _param_value(p, node)
 
     def targets_for(self, dims: dict[str, Any]) -> dict[str, Any]:
-        return {n: self.target(n, dims) for n in self.parameters}
+        """Every parameter resolved for a runner; a handful of (goal, sex, age band) combinations,
+        each computed once. The dict is shared between runners: read it, never change it."""
+        key = tuple(sorted(dims.items()))
+        t = self._targets.get(key)
+        if t is None:
+            if len(self._targets) >= 4096:
+                self._targets.clear()
+            t = self._targets[key] = {n: self.target(n, dims) for n in self.parameters}
+        return t
 
     def format_param(self, name: str, value: Any) -> str:
         p = self.parameters[name]
@@ -252,11 +263,24 @@ def _param_value(p: Parameter, raw: Any) -> Any:
 
 def builtin_root() -> Path:
     """Where the packaged data lives: inside the wheel, or at the top of a checkout."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent
     packaged = here / "_data"
     if (packaged / "rules").is_dir():
         return packaged
     return here.parent
+
+
+_default_lock = threading.Lock()
+_default_rb: "RuleBase | None" = None
+
+
+def default_rulebase() -> "RuleBase":
+    """The built-in pack, loaded once per process."""
+    global _default_rb
+    with _default_lock:
+        if _default_rb is None:
+            _default_rb = load_rulebase()
+        return _default_rb
 
 
 def resolve_pack_path(ref: str | Path | None) -> Path:
@@ -622,7 +646,7 @@ def _annotation_type(annotation: Any) -> tuple[str | None, tuple | None]:
 
 def field_type(name: str, fact_kind: str = "runner") -> tuple[str | None, tuple | None]:
     """The type of a fact field as conditions see it, and its allowed values if it is a choice."""
-    from .profile import Profile, RaceResult
+    from ..model.profile import Profile, RaceResult
 
     if name.startswith("target_"):
         return "number", None

@@ -1,0 +1,9 @@
+"""The ``zegama`` command: one thin module per command group over the library.
+
+Modules: ``main`` (the group, lazy command table, shared options), ``assess``, ``batch``,
+``interview``, ``progress``, ``rules``. May import anything; nothing imports it.
+"""
+
+from .main import main
+
+__all__ = ["main"]

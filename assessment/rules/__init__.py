@@ -1,0 +1,7 @@
+"""The rule pack and the engine that fires it.
+
+Modules: ``rulebase`` (loading and checking a pack), ``conditions`` (the condition language),
+``compiler`` (pack -> durable-rules JSON), ``engine`` (the durable-rules adapter, the only
+importer of durable-rules), ``derive`` and ``facts`` (profile -> facts), ``edition`` (the target
+edition), ``run`` (firing a pack on facts), ``explain`` and ``examples``. Imports ``model`` only.
+"""
