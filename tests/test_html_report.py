@@ -18,7 +18,8 @@ from assessment.report.charts import BLUE, ORANGE, PHASE_STYLE, RAMP, phase_span
 from assessment.cli.main import main
 from assessment.rules.derive import training_phase
 from assessment.report.html import _link, runner_html, squad_html
-from assessment.report.text import PILLAR_NAMES, render
+from assessment.report.names import PILLAR_NAMES
+from assessment.report.render import render
 from assessment.report.traits import TRAITS, share_of_target, trait_scores, traits_from_profile, traits_from_report
 from tests.conftest import AS_OF, EXAMPLES, ROOT
 

@@ -18,8 +18,8 @@ from assessment.report.progress import (
     compare_files,
     compare_reports,
     compare_rosters,
-    render_progress,
 )
+from assessment.report.render import render_progress
 from tests.conftest import AS_OF, EXAMPLES
 from tests.strategies import profiles
 

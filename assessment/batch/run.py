@@ -40,7 +40,7 @@ from tabulate import tabulate
 
 from .pool import Assessed, Assessor, Outcome, RaceEntry, RowPool, Task, assess_row, choose_workers, count_rows
 from ..model.profile import Profile
-from ..report.text import PHASE_NAMES, PILLAR_NAMES
+from ..report.names import PHASE_NAMES, PILLAR_NAMES
 from ..report.model import Report
 from .roster import (
     RACE_COLUMNS,

@@ -24,7 +24,7 @@ def assess_cmd(profile, fmt, output, rules_path, as_of, edition, race_date):
     from ..pipeline import AssessmentError, assess
     from ..model.io import InputError, read_document, write_atomic
     from ..model.profile import ProfileError
-    from ..report.text import render
+    from ..report.render import render
 
     rb = load_pack_or_exit(rules_path, fmt)
     try:

@@ -181,7 +181,7 @@ def _assess_or_exit(interview, fmt, rb, as_of, edition, race_date):
 
 def _run_unattended(interview, ref, save_path, resume_path, fmt, rb, as_of, edition, race_date):
     from ..interview.session import AnswerError, save_interview
-    from ..report.text import render
+    from ..report.render import render
 
     try:
         interview.fill_defaults()
@@ -224,7 +224,7 @@ def _run_interactive(interview, questionnaire, ref, save_path, resume_path, prob
                      fmt, rb, as_of, edition, race_date):
     from ..model.io import InputError, read_document
     from ..interview.session import read_progress, resume_state, save_interview
-    from ..report.text import render
+    from ..report.render import render
 
     asker = TerminalAsker()
     resumed = bool(resume_path)

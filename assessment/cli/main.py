@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import json
 import sys
 
 import click
@@ -40,6 +41,13 @@ class LazyGroup(click.Group):
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def error_json(kind: str, message: str, problems: list | None = None) -> str:
+    body = {"error": {"type": kind, "message": message}}
+    if problems:
+        body["error"]["problems"] = problems
+    return json.dumps(body, ensure_ascii=False, indent=2) + "\n"
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -88,8 +96,6 @@ def load_pack_or_exit(rules_path, fmt: str = "table"):
 
 
 def fail(fmt: str, kind: str, message: str, problems: list | None = None, code: int = 1):
-    from ..report.text import error_json
-
     if fmt == "json":
         click.echo(error_json(kind, message, problems), nl=False)
     else:

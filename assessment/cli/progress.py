@@ -26,7 +26,8 @@ def progress_cmd(old, new, fmt, output):
     Exit codes: 0 written, 1 unreadable input or not the same runner/roster, 2 usage error.
     """
     from ..model.io import write_atomic
-    from ..report.progress import ProgressError, compare_files, render_progress
+    from ..report.progress import ProgressError, compare_files
+    from ..report.render import render_progress
 
     try:
         result = compare_files(old, new)

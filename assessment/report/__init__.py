@@ -1,6 +1,6 @@
 """The gap report: its schema, the one builder, and every rendering of it.
 
 Modules: ``model`` (the pydantic schema), ``builder`` (firings -> report data), ``text``
-(table, markdown), ``html`` and ``templates/`` (pages), ``charts`` (SVG), ``traits`` (the
+(table, markdown), ``render`` (a report or a comparison by format name), ``html`` and ``templates/`` (pages), ``charts`` (SVG), ``traits`` (the
 radar's six traits), ``progress`` (two reports compared), ``names`` (labels). Imports ``model`` and ``rules``.
 """

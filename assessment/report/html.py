@@ -13,7 +13,7 @@ from collections import Counter
 from html import escape
 from typing import Any, Iterable, Mapping, Sequence
 
-from .text import PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES
+from .names import PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES
 from .model import Report
 from ..rules.rulebase import PILLARS
 from .traits import STATE_LABELS, TraitScore, trait_scores

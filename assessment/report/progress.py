@@ -562,7 +562,7 @@ def _signed(x: float | None, scale: float = 1) -> str:
 
 
 def _status_name(s: str) -> str:
-    from .text import STATUS_NAMES
+    from .names import STATUS_NAMES
 
     return STATUS_NAMES.get(s, s)
 
@@ -570,7 +570,7 @@ def _status_name(s: str) -> str:
 def _runner_lines(p: RunnerProgress, md: bool) -> list[str]:
     from tabulate import tabulate
 
-    from .text import PILLAR_NAMES
+    from .names import PILLAR_NAMES
 
     fmt = "github" if md else "simple"
     who = f"{p.name} ({p.runner_id})" if p.name else p.runner_id
@@ -634,7 +634,7 @@ def _short(text: str, width: int) -> str:
 def _roster_lines(p: RosterProgress, md: bool) -> list[str]:
     from tabulate import tabulate
 
-    from .text import PILLAR_NAMES
+    from .names import PILLAR_NAMES
 
     fmt = "github" if md else "simple"
     h1, h2 = ("# ", "## ") if md else ("", "")
@@ -685,17 +685,6 @@ def _wrap(text: str, md: bool) -> list[str]:
     return textwrap.wrap(text, 80, break_long_words=True, break_on_hyphens=False, subsequent_indent="  ")
 
 
-def render_progress(p: RunnerProgress | RosterProgress, fmt: str = "table") -> str:
-    """``table`` (80 columns), ``markdown``, ``json`` or ``html``."""
-    if fmt == "json":
-        body = p.to_dict()
-        if isinstance(p, RunnerProgress):
-            body = {"kind": "runner", **body}
-        return json.dumps(body, ensure_ascii=False, indent=2, default=str) + "\n"
-    if fmt == "html":
-        from .html import progress_html
-
-        return progress_html(p)
-    md = fmt == "markdown"
-    lines = _runner_lines(p, md) if isinstance(p, RunnerProgress) else _roster_lines(p, md)
-    return "\n".join(lines).rstrip() + "\n"
+def progress_lines(p: RunnerProgress | RosterProgress, md: bool) -> list[str]:
+    """A comparison as lines of an 80-column table (or markdown with ``md``)."""
+    return _runner_lines(p, md) if isinstance(p, RunnerProgress) else _roster_lines(p, md)

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import textwrap
 
 from tabulate import tabulate
 
 from .model import Report
-
-PILLAR_NAMES = {
-    "uphill_power": "Steep uphill power",
-    "downhill_technique": "Technical downhill",
-    "strength": "Strength",
-    "race_specificity": "Race-pace specificity",
-    "mental_tactical": "Mental / tactical",
-}
-PHASE_NAMES = {"base": "base", "build": "build", "race_specific": "race-specific", "taper": "taper"}
-STATUS_NAMES = {"eligible": "ELIGIBLE", "at_risk": "AT RISK", "not_eligible": "NOT ELIGIBLE"}
-
+from .names import PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES
 
 def _wrap(text: str, width: int, indent: str = "  ") -> str:
     # A bullet ("  - ") starts the first line only; following lines align under the text.
@@ -155,23 +144,3 @@ def to_markdown(r: Report) -> str:
         headers=["Pillar", "Per week", "Session"], tablefmt="github"))
     md += ["", f"_Rule pack {r.pack.name} {r.pack.version} ({r.pack.digest}), report schema {r.schema_version}._", ""]
     return "\n".join(md)
-
-
-def render(r: Report, fmt: str, profile=None, rulebase=None) -> str:
-    """The report as ``fmt``; ``html`` also uses the profile, when given, for exact chart values."""
-    if fmt == "html":
-        from .html import runner_html
-
-        return runner_html(r, profile, rulebase)
-    if fmt == "json":
-        return to_json(r) + "\n"
-    if fmt == "markdown":
-        return to_markdown(r)
-    return to_table(r)
-
-
-def error_json(kind: str, message: str, problems: list | None = None) -> str:
-    body = {"error": {"type": kind, "message": message}}
-    if problems:
-        body["error"]["problems"] = problems
-    return json.dumps(body, ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,11 @@
+"""What the reports call the pillars, phases and entry statuses."""
+
+PILLAR_NAMES = {
+    "uphill_power": "Steep uphill power",
+    "downhill_technique": "Technical downhill",
+    "strength": "Strength",
+    "race_specificity": "Race-pace specificity",
+    "mental_tactical": "Mental / tactical",
+}
+PHASE_NAMES = {"base": "base", "build": "build", "race_specific": "race-specific", "taper": "taper"}
+STATUS_NAMES = {"eligible": "ELIGIBLE", "at_risk": "AT RISK", "not_eligible": "NOT ELIGIBLE"}
