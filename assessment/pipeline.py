@@ -10,7 +10,7 @@ import datetime as dt
 from typing import Any
 
 from .model.profile import Profile, load_profile
-from .report.builder import build_report, build_report_data, build_report_plain, report_json  # noqa: F401
+from .report.builder import build_report, build_report_data, catalog_data, report_json  # noqa: F401
 from .report.model import Report
 from .rules.edition import AssessmentError, Edition, parse_date, select_edition  # noqa: F401
 from .rules.facts import build_facts
@@ -53,16 +53,18 @@ def assess(
     Raises :class:`~assessment.profile.ProfileError` for an invalid profile and
     :class:`AssessmentError` when the options do not make sense. ``engine`` is
     ``"durable"`` (the fast path), ``"durable-host"`` (the straightforward path
-    through durable-rules' host and report models built one by one: same
-    report, slower) or ``"reference"`` (the rules evaluated in plain Python).
+    through durable-rules' host: same report, slower) or ``"reference"`` (the
+    rules evaluated in plain Python).
     """
     p, rb, day, ed, facts = _inputs(profile, as_of, rulebase, edition, race_date)
     if engine == "durable":
         matches = run_engine(rb, facts)
-    elif engine == "durable-host":  # the straightforward path, for comparison
-        return build_report_plain(rb, p, day, ed, facts, run_engine(rb, facts, via_host=True))
-    else:
+    elif engine == "durable-host":  # the straightforward path through durable-rules, for comparison
+        matches = run_engine(rb, facts, via_host=True)
+    elif engine == "reference":
         matches = run_reference(rb, facts)
+    else:
+        raise AssessmentError(f"unknown engine {engine!r}: durable, durable-host or reference")
     return build_report(rb, p, day, ed, facts, matches)
 
 
@@ -73,14 +75,15 @@ def assess_data(
     rulebase: RuleBase | str | None = None,
     edition: int | None = None,
     race_date: dt.date | str | None = None,
+    catalog: bool = True,
 ) -> dict:
     """:func:`assess` without building the report's models: the report as plain data.
 
     For callers that only serialise reports (a batch writing JSON lines):
-    :func:`report_json` of the result is ``assess(...).model_dump_json()``,
-    and ``Report.model_validate`` of it is ``assess(...)``. Parts of the data
-    (the pack's sources and targets) are shared with other results: read it,
-    do not change it.
+    :func:`report_json` of the result is ``assess(...).to_json()``, and
+    ``Report.model_validate`` of it is ``assess(...)``. ``catalog=False`` leaves
+    out the catalog (write :func:`catalog_data` once instead). Parts of the data
+    are shared with other results: read it, do not change it.
     """
     p, rb, day, ed, facts = _inputs(profile, as_of, rulebase, edition, race_date)
-    return build_report_data(rb, p, day, ed, facts, run_engine(rb, facts))
+    return build_report_data(rb, p, day, ed, facts, run_engine(rb, facts), catalog=catalog)

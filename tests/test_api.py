@@ -89,7 +89,7 @@ def test_report_json_round_trip_is_lossless():
 
     profile = yaml.safe_load((EXAMPLES / "skimo.yaml").read_text())
     report = assess(profile, as_of=AS_OF)
-    text = report.model_dump_json()
+    text = report.to_json()
     again = Report.model_validate_json(text)
     assert again == report
     assert json.loads(text)["schema_version"] == report.schema_version

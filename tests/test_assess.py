@@ -59,7 +59,7 @@ def test_eligible_reasons_cite_the_results_used():
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_golden_reports(name):
     report = assess(load(name), as_of=AS_OF)
-    got = json.loads(report.model_dump_json())
+    got = json.loads(report.to_json())
     path = GOLDEN / f"{name}.json"
     if os.environ.get("UPDATE_GOLDEN"):
         path.parent.mkdir(exist_ok=True)
@@ -70,13 +70,32 @@ def test_golden_reports(name):
 def test_findings_explain_themselves():
     report = assess(load("skimo"), as_of=AS_OF)
     for f in report.findings:
-        assert f.rule_id and f.message and f.rationale and f.sources
+        rule = report.rule(f.rule_id)
+        assert f.rule_id and f.message and rule.rationale and rule.sources
+        assert all(report.source(k).url.startswith(("https://", "README")) for k in rule.sources)
         if f.kind == "gap":
             assert f.evidence, f.rule_id
+    for m in report.missing:
+        assert m.message and report.rule(m.rule_id).test
     up001 = next(f for f in report.findings if f.rule_id == "UP001")
-    assert up001.evidence[0].field == "vk_time" and up001.evidence[0].display == "46:30"
-    assert up001.targets[0].name == "vk_time" and up001.targets[0].display == "44:47"
-    assert up001.targets[0].derivation and up001.targets[0].sources
+    assert up001.evidence[0].field == "vk_time" and up001.evidence[0].shown == "46:30"
+    assert up001.targets[0].name == "vk_time" and up001.targets[0].shown == "44:47"
+    info = report.target_info("vk_time")
+    assert info.derivation and info.sources and all(k in report.catalog.sources for k in info.sources)
+
+
+def test_the_catalog_holds_what_the_report_cites_and_no_more():
+    report = assess(load("skimo"), as_of=AS_OF)
+    cat = report.catalog
+    cited_rules = {f.rule_id for f in report.findings} | {m.rule_id for m in report.missing} | {
+        r.rule_id for r in report.eligibility.reasons}
+    assert set(cat.rules) == cited_rules == set(report.fired_rules)
+    cited_targets = {t.name for f in report.findings for t in f.targets}
+    cited_targets |= {cat.benchmarks[b.field].target for b in report.benchmarks}
+    assert cited_targets == set(cat.targets)
+    keys = {k for r in cat.rules.values() for k in r.sources} | {k for t in cat.targets.values() for k in t.sources}
+    keys |= {r.source for r in cat.routes.values()} | {report.eligibility.lottery.source}
+    assert set(cat.sources) == keys
 
 
 def test_lottery_odds_and_routes_are_always_stated():
@@ -84,7 +103,7 @@ def test_lottery_odds_and_routes_are_always_stated():
     lot = report.eligibility.lottery
     assert (lot.places, lot.applicants) == (225, 11529)
     assert lot.odds_pct == pytest.approx(1.95, abs=0.01)
-    assert "sport.es" in lot.source.title
+    assert "sport.es" in report.source(lot.source).title
     assert {r.id for r in report.eligibility.routes} >= {"lottery", "elite_invite", "national_selection"}
 
 

@@ -49,7 +49,7 @@ def batch(tmp_path, roster_text, races_text=None, **kw):
 
 
 def same_report(line_json, profile):
-    return line_json == json.loads(assess(profile, as_of=AS_OF).model_dump_json())
+    return line_json == json.loads(assess(profile, as_of=AS_OF).to_json(catalog=False))
 
 
 # --------------------------------------------------------------------------- the example club

@@ -43,7 +43,7 @@ def test_readme_command_on_the_example_club(tmp_path):
     assert "1 problem listed in" in result.stderr
     assert "Assessing" not in result.stderr  # no progress bar when stderr is not a terminal
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["assessments.csv", "assessments.jsonl", "errors.csv", "squad.md", "squad.json"])
+        ["assessments.csv", "assessments.jsonl", "catalog.json", "errors.csv", "squad.md", "squad.json"])
     assert run(ROSTER, "--races", RACES, "--as-of", AS_OF, "--out", out, "--allow-errors").exit_code == 0
 
 
@@ -169,13 +169,19 @@ def test_jsonl_is_what_zegama_assess_prints(tmp_path_factory, profiles, excel_st
     result = run(tmp / "roster.csv", "--races", tmp / "races.csv", "--as-of", AS_OF, "--out", tmp / "out")
     assert result.exit_code == 0, result.output
     lines = (tmp / "out" / "assessments.jsonl").read_text().splitlines()
+    catalog = json.loads((tmp / "out" / "catalog.json").read_text())
     assert len(lines) == len(profiles)
     for p, line in zip(profiles, lines):
         path = tmp / f"{p['runner_id']}.yaml"
         path.write_text(yaml.safe_dump(load_profile(p).model_dump(mode="json", exclude_none=True), allow_unicode=True))
         single = CliRunner().invoke(main, ["assess", str(path), "--format", "json", "--as-of", AS_OF])
         assert single.exit_code == 0
-        assert json.loads(line) == json.loads(single.stdout)
+        alone = json.loads(single.stdout)
+        cited = alone.pop("catalog")
+        assert json.loads(line) == alone
+        # What the single report carries of the catalog is the batch's catalog.json, entry for entry.
+        for part, entries in cited.items():
+            assert entries.items() <= catalog[part].items(), part
 
 
 # --------------------------------------------------------------------------- a real terminal

@@ -84,7 +84,7 @@ dates = st.dates(dt.date(2026, 6, 1), dt.date(2027, 5, 1))
 
 
 def _json(profile, as_of, rulebase=None) -> str:
-    return assess(profile, as_of=as_of, rulebase=rulebase).model_dump_json()
+    return assess(profile, as_of=as_of, rulebase=rulebase).to_json()
 
 
 def _at_once(jobs):
@@ -136,14 +136,14 @@ def test_a_process_pool_gives_the_sequential_reports():
         ctx = multiprocessing.get_context(method)
         with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
             reports = list(pool.map(work, cases))
-        assert [r.model_dump_json() for r in reports] == sequential, method
+        assert [r.to_json() for r in reports] == sequential, method
 
 
 def _fresh_process_report(pack, profile) -> str:
     code = (
         "import json, sys\n"
         "from assessment import assess\n"
-        "print(assess(json.loads(sys.argv[1]), as_of=sys.argv[2], rulebase=sys.argv[3]).model_dump_json())\n"
+        "print(assess(json.loads(sys.argv[1]), as_of=sys.argv[2], rulebase=sys.argv[3]).to_json())\n"
     )
     import json
 

@@ -20,7 +20,9 @@ from assessment.rules.derive import training_phase
 from assessment.report.html import _link, runner_html, squad_html
 from assessment.report.names import PILLAR_NAMES
 from assessment.report.render import render
-from assessment.report.traits import TRAITS, share_of_target, trait_scores, traits_from_profile, traits_from_report
+from assessment.report.traits import pack_definitions, share_of_target, trait_scores
+from assessment.rules.facts import build_facts
+from assessment.model.profile import load_profile
 from tests.conftest import AS_OF, EXAMPLES, ROOT
 
 NAMES = ["skimo", "road", "ultra", "short_mountain", "cross_country", "road_vertical"]
@@ -132,9 +134,9 @@ def test_three_charts_each_titled(page):
 
 def test_radar_numbers_are_in_the_table_and_the_description(skimo, page):
     profile, report = skimo
-    traits = traits_from_profile(report, profile)
+    traits = trait_scores(report)
     rows = table_after(page, "The chart in numbers")
-    assert [r[0] for r in rows] == [t.label for t in TRAITS]
+    assert [r[0] for r in rows] == list(dict.fromkeys(d.trait_label for d in pack_definitions()))
     desc = re.search(r'<desc id="radar-desc">(.*?)</desc>', page).group(1)
     for row, t in zip(rows, traits):
         assert row[1] == f"{t.share:.0f}"
@@ -169,7 +171,7 @@ def test_every_gap_with_its_explanation(skimo, page):
         if f.kind in ("gap", "info"):
             assert f.message in text
         if f.kind == "gap":
-            assert f.rationale in text and (f.prescription or "") in text
+            assert report.rule(f.rule_id).rationale in text and (report.prescription(f) or "") in text
 
 
 def test_timeline_marks_today_and_lists_phases(skimo, page):
@@ -215,33 +217,33 @@ def test_only_web_links_become_anchors():
 def test_trait_benchmarks_match_the_pack_gap_rules(rb):
     # Each benchmark's target and direction are those of the pack's gap rule on the same field.
     gaps = {(cr.rule.gap.field, cr.rule.gap.target): cr.rule.gap.better for cr in rb.rules.values() if cr.rule.gap}
-    for t in TRAITS:
-        for b in t.benchmarks:
-            assert gaps.get((b.field, b.target)) == b.better, (b.field, b.target)
+    for b in rb.benchmarks:
+        assert gaps.get((b.field, b.target)) == b.better, (b.field, b.target)
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_profile_and_report_agree_where_the_report_knows(name):
+def test_report_benchmarks_are_the_profile_against_its_targets(name, rb):
+    # Differential: the report's benchmarks against a direct reading of the runner fact and the pack.
     profile = load(name)
     report = assess(profile, as_of=AS_OF)
-    exact = {b.field: b for t in traits_from_profile(report, profile) for b in t.benchmarks}
-    saved = {b.field: b for t in traits_from_report(report) for b in t.benchmarks}
+    fact = build_facts(rb, load_profile(profile), report.as_of, report.edition)[0]
+    listed = {b.field: b for b in report.benchmarks}
+    assert list(listed) == [b.field for b in rb.benchmarks]
     gap_fields = {f.evidence[0].field for f in report.findings if f.kind == "gap" and f.evidence}
-    for field, b in exact.items():
-        s = saved[field]
-        if b.state == "below":
-            # Short of target: the rule fired, and both readings give the same share.
-            assert field in gap_fields and s.state == "below" and s.share == b.share
-        if b.state == "unknown":
-            assert s.share is None
-        if s.state != "unknown":
-            assert s.share == b.share
+    for d in rb.benchmarks:
+        b, value, target = listed[d.field], fact.get(d.field), fact.get(f"target_{d.target}")
+        if value is None:
+            assert b.state == "unknown" and b.share is None
+            continue
+        share = share_of_target(value, target, d.better)
+        assert b.share == share and b.state == ("met" if share >= 100 else "below")
+        assert (b.state == "below") == (d.field in gap_fields)  # short of target: its gap rule fired
 
 
 def test_unknown_traits_are_unknown_not_zero():
     profile = {"runner_id": "x", "sex": "M", "vk_time": "37:00"}
     report = assess(profile, as_of=AS_OF)
-    traits = trait_scores(report, profile)
+    traits = trait_scores(report)
     by = {t.key: t for t in traits}
     assert by["uphill_power"].share is not None
     assert [t.key for t in traits if t.share is None] == [
@@ -312,9 +314,10 @@ def test_render_html_without_the_profile(skimo):
     _, report = skimo
     html = render(report, "html")
     rows = table_after(html, "The chart in numbers")
-    # From the report alone, steep hiking (met, so never mentioned) is unknown.
-    assert dict((r[0], r[1]) for r in rows)["Steep hiking"] == "unknown"
+    # From the report alone, exactly: steep hiking is met, strength is the mean of its three shares.
+    assert dict((r[0], r[1]) for r in rows)["Steep hiking"] == "100"
     assert dict((r[0], r[1]) for r in rows)["Strength"] == f"{(83.0 + 80.0 + 96.4) / 3:.0f}"
+    assert html == render(report, "html", profile=load("skimo"))
 
 
 def test_importing_the_package_and_cli_leaves_matplotlib_out():
@@ -379,7 +382,7 @@ def test_squad_page_with_no_runner():
 def test_report_json_is_unchanged_by_html(skimo):
     # The HTML works from the report as it is; the JSON report stays the same.
     profile, report = skimo
-    before = report.model_dump_json()
+    before = report.to_json()
     runner_html(report, profile)
-    assert report.model_dump_json() == before
+    assert report.to_json() == before
     assert json.loads(before)["schema_version"] == report.schema_version

@@ -1,9 +1,9 @@
 """The fast paths give what the straightforward ones give, on generated rosters.
 
-The speed-ups (driving durable-rules' native engine, building reports from
-cached parts, writing JSON without building models, deferring race validation,
-worker processes) each have a plain counterpart kept as the reference: these
-tests compare them. Timings live in ``python -m benchmarks``, not here.
+The speed-ups (driving durable-rules' native engine, writing JSON without
+building models, deferring race validation, worker processes) each have a plain
+counterpart kept as the reference: these tests compare them. The report itself
+has one builder; golden reports (tests/test_assess.py) pin its content. Timings live in ``python -m benchmarks``, not here.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from assessment.pipeline import (
     assess_data,
     build_facts,
     build_report,
-    build_report_plain,
     default_rulebase,
     report_json,
     run_engine,
@@ -93,11 +92,12 @@ def test_fast_assess_equals_the_straightforward_path(roster, day):
         fast = assess(p, as_of=day, rulebase=rb)
         plain = assess(p, as_of=day, rulebase=rb, engine="durable-host")
         assert fast == plain, p.runner_id
-        assert fast.model_dump_json() == plain.model_dump_json(), p.runner_id
-        # What a batch writes without building the models: the same bytes.
+        assert fast.to_json() == plain.to_json(), p.runner_id
+        # What a batch writes without building the models: the same bytes, and it round-trips.
         data = assess_data(p, as_of=day, rulebase=rb)
-        assert report_json(data) == plain.model_dump_json().encode(), p.runner_id
+        assert report_json(data) == plain.to_json().encode(), p.runner_id
         assert Report.model_validate(data) == plain
+        assert Report.model_validate_json(plain.to_json()) == plain
 
 
 def test_fast_paths_with_a_custom_pack(roster):
@@ -105,7 +105,7 @@ def test_fast_paths_with_a_custom_pack(roster):
     for p in list(profiles(*roster))[:80]:
         plain = assess(p, as_of=AS_OF, rulebase=rb, engine="durable-host")
         assert assess(p, as_of=AS_OF, rulebase=rb) == plain
-        assert report_json(assess_data(p, as_of=AS_OF, rulebase=rb)) == plain.model_dump_json().encode()
+        assert report_json(assess_data(p, as_of=AS_OF, rulebase=rb)) == plain.to_json().encode()
 
 
 def test_native_engine_fires_what_durable_host_fires(roster):
@@ -121,7 +121,7 @@ def test_native_engine_fires_what_durable_host_fires(roster):
         host = run_engine(rb, facts, via_host=True)
         assert sorted(map(key, fast)) == sorted(map(key, host)), p.runner_id
         # Either order of firings builds the same report.
-        assert build_report(rb, p, AS_OF, edition, facts, fast) == build_report_plain(rb, p, AS_OF, edition, facts, host)
+        assert build_report(rb, p, AS_OF, edition, facts, fast) == build_report(rb, p, AS_OF, edition, facts, host)
 
 
 def test_deferred_race_validation_equals_validation_as_read(tmp_path, roster):
@@ -178,7 +178,7 @@ def test_batch_equals_a_plain_assessment_of_each_row(tmp_path, roster):
     """Every JSON line is the straightforward path's report of that row, in roster order."""
     run_batch(roster[0], races=roster[1], out_dir=tmp_path / "fast", as_of=AS_OF, workers=2)
     lines = (tmp_path / "fast" / "assessments.jsonl").read_bytes().splitlines()
-    expected = [assess(p, as_of=AS_OF, engine="durable-host").model_dump_json().encode() for p in profiles(*roster)]
+    expected = [assess(p, as_of=AS_OF, engine="durable-host").to_json(catalog=False).encode() for p in profiles(*roster)]
     assert lines == expected
     # A batch through the straightforward path writes the same files.
     plain = partial(assess, as_of=AS_OF, engine="durable-host")

@@ -53,6 +53,10 @@ def pair():
     return assess(load("skimo"), as_of=AS_OF), assess(retested_skimo(), as_of=RETEST)
 
 
+def pair_benchmarks():
+    return assess(load("skimo"), as_of=AS_OF).benchmarks
+
+
 @pytest.fixture(scope="module")
 def progress(pair):
     return compare_reports(*pair)
@@ -61,8 +65,8 @@ def progress(pair):
 @pytest.fixture
 def files(tmp_path, pair):
     old, new = tmp_path / "old.json", tmp_path / "new.json"
-    old.write_text(pair[0].model_dump_json(indent=2), encoding="utf-8")
-    new.write_text(pair[1].model_dump_json(indent=2), encoding="utf-8")
+    old.write_text(pair[0].to_json(indent=2), encoding="utf-8")
+    new.write_text(pair[1].to_json(indent=2), encoding="utf-8")
     return old, new
 
 
@@ -71,7 +75,7 @@ def run(*args, input=None):
 
 
 def gap_ids(report):
-    return {f.rule_id for f in report.findings if f.kind in ("gap", "missing")}
+    return {f.rule_id for f in report.findings if f.kind == "gap"} | {m.rule_id for m in report.missing}
 
 
 # --------------------------------------------------------------------------- one runner
@@ -107,9 +111,10 @@ def test_benchmarks(progress):
     assert by["pacing_discipline"].change == "better" and by["pacing_discipline"].delta == 1
     assert by["pacing_discipline"].delta_display == "+1"
     assert by["crowd_composure"].change == "same"
-    # Bad-weather comfort was met (so the first report does not show it); now it is short.
-    assert by["bad_weather_comfort"].state_before == "absent" and by["bad_weather_comfort"].change == "short of target"
-    assert by["strength_sessions_per_week"].change == "target reached"
+    # A 2.0 report lists every benchmark: bad-weather comfort was met, and is short now.
+    assert by["bad_weather_comfort"].state_before == "met" and by["bad_weather_comfort"].change == "fell short"
+    assert by["longest_climb_m"].change == "same" and by["longest_climb_m"].state_now == "met"
+    assert set(by) == {b.field for b in pair_benchmarks()}
 
 
 def test_traits_before_and_after(progress):
@@ -117,8 +122,9 @@ def test_traits_before_and_after(progress):
     now = {t.key: t.share for t in progress.traits_now}
     assert now["strength"] == 100 and before["strength"] < 100
     assert now["uphill_power"] == 100 and before["uphill_power"] < 100
-    assert now["composure"] > before["composure"]
-    assert before["steep_hiking"] is None and now["steep_hiking"] is None   # met, so never in a saved report
+    # Pacing 2 -> 3 (of 4) and bad weather 4 -> 3: composure is exactly where it was.
+    assert now["composure"] == before["composure"] == 75
+    assert before["steep_hiking"] == now["steep_hiking"] == 100   # met, and a 2.0 report says so
 
 
 def test_a_test_taken_is_measured_and_closes_the_missing_gap():
@@ -127,7 +133,7 @@ def test_a_test_taken_is_measured_and_closes_the_missing_gap():
     p = compare_reports(old, new)
     assert "DH002" in {g.rule_id for g in p.closed}
     (dc,) = [b for b in p.benchmarks if b.field == "downhill_confidence"]
-    assert (dc.state_before, dc.state_now, dc.change) == ("unknown", "no_gap", "measured")
+    assert (dc.state_before, dc.state_now, dc.change) == ("unknown", "met", "measured")
     assert {t.key: t.share for t in p.traits_now}["descending"] == 100
     assert {t.key: t.share for t in p.traits_before}["descending"] is None
 
@@ -236,7 +242,7 @@ def test_missing_file_and_other_runner(tmp_path, files):
     result = run(files[0], tmp_path / "nope.json")
     assert result.exit_code == 1 and "file not found" in result.output
     other = tmp_path / "road.json"
-    other.write_text(assess(load("road"), as_of=RETEST).model_dump_json(), encoding="utf-8")
+    other.write_text(assess(load("road"), as_of=RETEST).to_json(), encoding="utf-8")
     result = run(files[0], other)
     assert result.exit_code == 1 and "not the same runner" in result.output
 
@@ -256,8 +262,8 @@ def rosters(tmp_path_factory):
     new_profiles = [retested_skimo() if n == "skimo" else load(n) for n in NAMES if n != "ultra"]
     new_profiles.append({"runner_id": "newcomer", "vk_time": "55:00"})
     new = [assess(p, as_of=RETEST) for p in new_profiles]
-    (d / "old.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in old), encoding="utf-8")
-    (d / "new.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in new) + "\n", encoding="utf-8")
+    (d / "old.jsonl").write_text("".join(r.to_json() + "\n" for r in old), encoding="utf-8")
+    (d / "new.jsonl").write_text("".join(r.to_json() + "\n" for r in new) + "\n", encoding="utf-8")
     return d, old, new
 
 
@@ -292,11 +298,11 @@ def test_roster_cli_formats(rosters, tmp_path):
 def test_a_report_against_a_batch_output(rosters, tmp_path):
     d, old, _ = rosters
     single = tmp_path / "ane.json"
-    single.write_text(old[NAMES.index("skimo")].model_dump_json(indent=2), encoding="utf-8")
+    single.write_text(old[NAMES.index("skimo")].to_json(indent=2), encoding="utf-8")
     p = compare_files(single, d / "new.jsonl")
     assert isinstance(p, RunnerProgress) and {g.rule_id for g in p.opened} == {"MT003"}
     lone = tmp_path / "lone.json"
-    lone.write_text(assess({"runner_id": "nobody"}, as_of=AS_OF).model_dump_json(indent=2), encoding="utf-8")
+    lone.write_text(assess({"runner_id": "nobody"}, as_of=AS_OF).to_json(indent=2), encoding="utf-8")
     with pytest.raises(ProgressError, match="'nobody'.*is not in it"):
         compare_files(lone, d / "new.jsonl")
 
@@ -304,7 +310,7 @@ def test_a_report_against_a_batch_output(rosters, tmp_path):
 def test_rosters_with_no_runner_in_common(rosters, tmp_path):
     d, _, _ = rosters
     other = tmp_path / "other.jsonl"
-    other.write_text("".join(assess({"runner_id": f"z{i}"}, as_of=RETEST).model_dump_json() + "\n" for i in range(2)),
+    other.write_text("".join(assess({"runner_id": f"z{i}"}, as_of=RETEST).to_json() + "\n" for i in range(2)),
                      encoding="utf-8")
     with pytest.raises(ProgressError, match="not the same roster"):
         compare_files(d / "old.jsonl", other)
@@ -331,3 +337,38 @@ def test_roster_streams_the_new_file(rosters):
 
     p = compare_rosters(old, gen())
     assert seen == [r.runner_id for r in new] and len(p.runners) == len(new) - 1
+
+
+# --------------------------------------------------------------------------- reports of schema 1.0
+
+V1 = EXAMPLES.parent.parent / "tests" / "fixtures" / "reports-1.0"
+
+
+def test_a_1_0_report_is_still_read_and_the_comparison_says_what_it_cannot_tell(tmp_path):
+    new = tmp_path / "new.json"
+    new.write_text(assess(retested_skimo(), as_of=RETEST).to_json(indent=2), encoding="utf-8")
+    p = compare_files(V1 / "skimo.json", new)
+    assert any("schema 1.0" in w and "earlier" in w for w in p.warnings)
+    by = {b.field: b for b in p.benchmarks}
+    # The 1.0 report showed the VK gap: known on both sides.
+    assert by["vk_time"].state_before == "below" and by["vk_time"].change == "target reached"
+    # It never showed a met benchmark: before is 'not in the report', now is exact.
+    assert by["longest_climb_m"].state_before == "absent" and by["longest_climb_m"].state_now == "met"
+    assert {"UP001", "ST001"} <= {g.rule_id for g in p.closed}
+    out = run(V1 / "skimo.json", new)
+    assert out.exit_code == 0 and "schema 1.0" in out.output
+
+
+def test_two_1_0_reports_compare_as_before():
+    p = compare_files(V1 / "skimo.json", V1 / "skimo.json")
+    assert not p.closed and not p.opened and p.fit_change == 0
+    assert sum("schema 1.0" in w for w in p.warnings) == 2
+
+
+def test_a_report_of_an_unknown_schema_is_refused(tmp_path):
+    future = tmp_path / "future.json"
+    data = json.loads(assess(load("skimo"), as_of=AS_OF).to_json())
+    data["schema_version"] = "3.0"
+    future.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ProgressError, match="schema 3.0 is newer"):
+        compare_files(future, future)

@@ -6,6 +6,7 @@ from hypothesis import assume, given, settings, strategies as st
 
 from assessment.pipeline import assess, build_facts, run_engine, run_reference, select_edition
 from assessment.model.profile import load_profile
+from assessment.report.model import Report
 from assessment.rules.rulebase import PILLARS
 from assessment.model.units import parse_duration
 from tests.conftest import AS_OF
@@ -17,8 +18,8 @@ dates = st.dates(min_value=AS_OF.replace(year=2026, month=1, day=1), max_value=A
 @settings(max_examples=60)
 @given(profiles(), dates)
 def test_same_input_same_report(profile, day):
-    a = assess(profile, as_of=day).model_dump_json()
-    b = assess(json.loads(json.dumps(profile, default=str)), as_of=day).model_dump_json()
+    a = assess(profile, as_of=day).to_json()
+    b = assess(json.loads(json.dumps(profile, default=str)), as_of=day).to_json()
     assert a == b
 
 
@@ -33,8 +34,11 @@ def test_any_valid_profile_gives_a_complete_report(profile, day):
     assert r.eligibility.status in ("eligible", "at_risk", "not_eligible")
     assert r.eligibility.lottery.applicants > 0 and r.eligibility.next_steps
     assert r.weekly_sessions and r.phase in ("base", "build", "race_specific", "taper")
-    assert all(m.test for m in r.missing)
-    assert set(r.fired_rules) == {f.rule_id for f in r.findings}
+    assert all(r.rule(m.rule_id).test and m.message for m in r.missing)
+    assert set(r.fired_rules) == {f.rule_id for f in r.findings} | {m.rule_id for m in r.missing} | {
+        x.rule_id for x in r.eligibility.reasons}
+    assert [b.field for b in r.benchmarks] == list(r.catalog.benchmarks)
+    assert Report.model_validate_json(r.to_json()) == r
     for f in r.findings:
         assert "unknown placeholder" not in f.message and "{" not in f.message
 

@@ -338,7 +338,8 @@ def test_the_custom_pack_changes_the_report():
     assert "CLB001" in club.fired_rules and "CLB001" not in builtin.fired_rules
     finding = next(f for f in club.findings if f.rule_id == "CLB001")
     assert finding.pillar == "race_specificity" and "900 m a week" in finding.message
-    assert finding.targets[0].display == "1500 m" and finding.targets[0].sources[0].url.startswith("https://example.org")
+    source = club.source(club.target_info("club_min_weekly_dplus_m").sources[0])
+    assert finding.targets[0].shown == "1500 m" and source.url.startswith("https://example.org")
 
 
 def test_an_overridden_target_changes_a_finding_that_fires_in_both():
@@ -346,6 +347,6 @@ def test_an_overridden_target_changes_a_finding_that_fires_in_both():
     builtin, club = _report(profile=slow), _report("--rules", CUSTOM, profile=slow)
     b = next(f for f in builtin.findings if f.rule_id == "UP001")
     c = next(f for f in club.findings if f.rule_id == "UP001")
-    assert (b.targets[0].display, c.targets[0].display) == ("35:20", "38:00")
+    assert (b.targets[0].shown, c.targets[0].shown) == ("35:20", "38:00")
     assert c.severity < b.severity
-    assert any(s.title.startswith("Example club: VK time trials") for s in c.targets[0].sources)
+    assert any(club.source(k).title.startswith("Example club: VK time trials") for k in club.target_info("vk_time").sources)

@@ -78,7 +78,8 @@ def from_report(report: Report, json: bytes | None = None) -> Assessed:
     gaps: dict[str, tuple[str, str, str]] = {}
     for f in report.findings:
         if f.kind == "gap" and f.rule_id not in gaps:
-            gaps[f.rule_id] = (f.rule_id, f.title, f.pillar)
+            title = report.catalog.rules[f.rule_id].title if report.catalog and f.rule_id in report.catalog.rules else f.rule_id
+            gaps[f.rule_id] = (f.rule_id, title, f.pillar)
     return Assessed(
         runner_id=report.runner_id,
         name=report.name,
@@ -91,30 +92,31 @@ def from_report(report: Report, json: bytes | None = None) -> Assessed:
         emphases=[(e.pillar, e.gap, e.score, e.rank) for e in report.emphases[:3]],
         gaps=list(gaps.values()),
         missing=sorted({m.field for m in report.missing}),
-        json=json if json is not None else report.model_dump_json().encode(),
+        json=json if json is not None else report.to_json(catalog=False).encode(),
     )
 
 
-def from_data(data: dict, json: bytes) -> Assessed:
-    """The same as :func:`from_report`, from :func:`~assessment.pipeline.assess_data`'s plain data."""
+def from_data(data: dict, json: bytes, catalog: dict) -> Assessed:
+    """The same as :func:`from_report`, from :func:`~assessment.pipeline.assess_data`'s plain data
+    (without its catalog: the pack's ``catalog`` gives the titles)."""
     ed = data["edition"]
     gaps: dict[str, tuple[str, str, str]] = {}
     for f in data["findings"]:
         if f["kind"] == "gap" and f["rule_id"] not in gaps:
-            gaps[f["rule_id"]] = (f["rule_id"], f["title"], f["pillar"])
+            gaps[f["rule_id"]] = (f["rule_id"], catalog["rules"][f["rule_id"]]["title"], f["pillar"])
     emphases = data["emphases"][:3]
     return Assessed(
         runner_id=data["runner_id"],
-        name=data["name"],
+        name=data.get("name"),
         status=data["eligibility"]["status"],
         fit_score=data["fit_score"],
         weeks_to_race=data["weeks_to_race"],
         phase=data["phase"],
-        edition={"year": ed.year, "race_date": ed.race_date.isoformat(), "estimated": ed.estimated},
+        edition={"year": ed["year"], "race_date": ed["race_date"].isoformat(), "estimated": ed["estimated"]},
         top=[e["pillar"] for e in emphases],
         emphases=[(e["pillar"], e["gap"], e["score"], e["rank"]) for e in emphases],
         gaps=list(gaps.values()),
-        missing=sorted({m["field"] for m in data["missing"]}),
+        missing=sorted({m["field"] for m in data.get("missing", ())}),
         json=json,
     )
 
@@ -132,15 +134,16 @@ class Assessor:
         self.markdown, self.html, self.assess_fn = markdown, html, assess_fn
 
     def __call__(self, profile: Profile) -> Assessed:
-        from ..pipeline import assess_data, report_json
+        from ..pipeline import assess_data, catalog_data, report_json
 
         if self.assess_fn is not None:
             report = self.assess_fn(profile)
             a = from_report(report)
         else:
-            data = assess_data(profile, **self.options)
-            a = from_data(data, report_json(data))
-            report = Report.model_validate(data) if self.markdown or self.html else None
+            data = assess_data(profile, **self.options, catalog=False)
+            catalog = catalog_data(self.options["rulebase"])
+            a = from_data(data, report_json(data), catalog)
+            report = Report.model_validate({**data, "catalog": catalog}) if self.markdown or self.html else None
         if self.markdown:
             from ..report.text import to_markdown
 

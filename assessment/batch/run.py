@@ -12,7 +12,8 @@ Outputs (in ``out_dir``), each written to a temporary file and renamed only
 when complete, so an interrupted run never leaves a file that looks finished:
 
 - ``assessments.csv``  one row per roster row, in input order, with its line;
-- ``assessments.jsonl`` one report per assessed runner (the JSON of ``zegama assess``);
+- ``assessments.jsonl`` one report per assessed runner: the JSON of ``zegama assess`` without its
+  ``catalog``, which is written once, for the whole pack, in ``catalog.json``;
 - ``errors.csv``       one row per problem: file, line, runner_id, column, value, message, effect;
 - ``squad.md`` and ``squad.json``: counts, most common gaps and session groups;
 - ``runners/*.md``     with ``per_runner``: one markdown report per runner.
@@ -64,7 +65,7 @@ ASSESSMENT_COLUMNS = (
 )
 ERROR_COLUMNS = ("file", "line", "runner_id", "column", "value", "message", "effect")
 ELIGIBILITY = ("eligible", "at_risk", "not_eligible")
-OUTPUT_FILES = ("assessments.csv", "assessments.jsonl", "errors.csv", "squad.md", "squad.json")
+OUTPUT_FILES = ("assessments.csv", "assessments.jsonl", "catalog.json", "errors.csv", "squad.md", "squad.json")
 RUNNERS_DIR = "runners"
 
 # json.dumps(x, ensure_ascii=False), without building an encoder per call (once per row or member).
@@ -636,6 +637,9 @@ def run_batch(
         sj = AtomicText(out / "squad.json", newline="\n")
         outputs.append(sj)
         write_squad_json(sj.fh, summary, scratch.group)
+        cat = AtomicText(out / "catalog.json", newline="\n")
+        outputs.append(cat)
+        _write_catalog(cat.fh, rb if rb is not None else _pack(rulebase))
 
         for o in outputs:
             (o.file if isinstance(o, CsvOut) else o).commit()
@@ -659,6 +663,20 @@ def run_batch(
         [out / RUNNERS_DIR] if pages else []
     )
     return BatchResult(summary=summary, out_dir=out, files=files)
+
+
+def _pack(rulebase):
+    from ..rules.rulebase import RuleBase, default_rulebase, load_rulebase
+
+    return rulebase if isinstance(rulebase, RuleBase) else (load_rulebase(rulebase) if rulebase else default_rulebase())
+
+
+def _write_catalog(fh, rb) -> None:
+    """The pack's catalog, which every line of assessments.jsonl cites by key."""
+    from ..pipeline import catalog_data
+
+    json.dump(catalog_data(rb), fh, ensure_ascii=False, indent=1, sort_keys=False)
+    fh.write("\n")
 
 
 def _write_squad_html(out: Path, summary: "SquadSummary") -> None:

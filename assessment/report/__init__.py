@@ -2,5 +2,5 @@
 
 Modules: ``model`` (the pydantic schema), ``builder`` (firings -> report data), ``text``
 (table, markdown), ``render`` (a report or a comparison by format name), ``html`` and ``templates/`` (pages), ``charts`` (SVG), ``traits`` (the
-radar's six traits), ``progress`` (two reports compared), ``names`` (labels). Imports ``model`` and ``rules``.
+radar's six traits), ``progress`` (two reports compared), ``legacy`` (reading schema 1.0), ``names`` (labels). Imports ``model`` and ``rules``.
 """

@@ -1,66 +1,41 @@
-"""Building the gap report from the engine's firings.
+"""Building the gap report from the engine's firings: one builder, plain data.
 
-Two builders give the same report: :func:`build_report_plain` constructs the
-pydantic models one by one (the straightforward reference), and
-:func:`build_report_data` assembles plain data from per-pack cached parts and
-lets pydantic validate it once (:func:`build_report`), which is what
-``assess()`` and the batch use. ``tests/test_performance_paths.py`` keeps them
-equal.
+:func:`build_report_data` assembles the report as plain dicts and lists, in the
+schema's field order, from parts computed once per pack (the catalog, the
+targets as displayed, the next steps, the lottery); :func:`build_report`
+validates it into a :class:`~assessment.report.model.Report` (what ``assess()``
+returns) and :func:`report_json` writes it as JSON (what a batch writes) without
+building any model. Both paths start from the same data, so they cannot drift.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import string
 import threading
 from typing import Any
 
-from ..rules.engine import Match
 from ..model.profile import Profile
-from .model import (
-    Edition,
-    Eligibility,
-    EligibilityReason,
-    Emphasis,
-    EmphasisPart,
-    Evidence,
-    Finding,
-    Lottery,
-    MissingTest,
-    PackInfo,
-    SCHEMA_VERSION,
-    Report,
-    Route,
-    SessionSlot,
-    SourceRef,
-    Target,
-)
+from ..rules.edition import Edition
+from ..rules.engine import Match
 from ..rules.rulebase import PILLARS, RuleBase, format_value, value_unit
+from .model import SCHEMA_VERSION, Report
+
+_CACHE_MAX = 4096  # entries per value cache: memory stays flat whatever the roster
+_SUMMARY = {
+    "eligible": "Your recent results match the competitive profile organisers look for.",
+    "at_risk": "Some results come close to the competitive profile, but none fully matches it.",
+    "not_eligible": "Nothing in your history matches the competitive profile yet.",
+}
+_TAGS = ("zegama_like_background", "road_only", "ultra_only", "ultra_only_history")
 
 
-# --------------------------------------------------------------------------- report
+# --------------------------------------------------------------------------- small pure parts
 
-def _sources(rb: RuleBase, keys: list[str]) -> list[SourceRef]:
-    return [SourceRef(title=rb.sources[k].title, url=rb.sources[k].url) for k in keys]
-
-
-def _target(rb: RuleBase, name: str, value: Any) -> Target:
-    p = rb.parameters[name]
-    return Target(
-        name=name,
-        value=value,
-        display=rb.format_param(name, value),
-        unit=p.unit,
-        description=p.description,
-        derivation=p.derivation,
-        confidence=p.confidence,
-        sources=_sources(rb, p.sources),
-    )
-
-
-def _severity(rb: RuleBase, cr, fact: dict, target_values: dict[str, Any]) -> float:
-    rule = cr.rule
+def severity(rb: RuleBase, rule, fact: dict, target_values: dict[str, Any]) -> float:
+    """0-1: fixed by the rule, or from the distance to the target (``gap``), or the pack's unknown severity."""
     if rule.kind == "missing":
         return float(rule.severity if rule.severity is not None else rb.scoring["unknown_severity"])
     if rule.gap is not None:
@@ -75,10 +50,71 @@ def _severity(rb: RuleBase, cr, fact: dict, target_values: dict[str, Any]) -> fl
     return 0.5 if rule.kind == "gap" else 0.0
 
 
-def _label(severity: float, kind: str) -> str:
-    if kind in ("eligibility", "info") or severity == 0:
+def severity_label(value: float, kind: str) -> str:
+    if kind in ("eligibility", "info") or value == 0:
         return "none"
-    return "minor" if severity < 0.34 else "moderate" if severity < 0.67 else "major"
+    return "minor" if value < 0.34 else "moderate" if value < 0.67 else "major"
+
+
+def share_of_target(value: float, target: float, better: str) -> float:
+    """0-100: how much of the target the value reaches (100 when met or beaten)."""
+    if better == "higher":
+        if value >= target:
+            return 100.0
+        return round(100 * max(value, 0) / target, 1) if target else 100.0
+    if value <= target:
+        return 100.0
+    return round(100 * target / value, 1) if value else 100.0
+
+
+def subject(fact: dict) -> str:
+    if fact.get("kind") == "runner":
+        return "runner"
+    if "idx" in fact:
+        name = fact.get("race") or "unnamed race"
+        date = fact.get("date")
+        return f"race {fact['idx']}: {name}" + (f" ({date})" if date else "")
+    return fact.get("kind", "fact")
+
+
+def race_label(fact: dict) -> str:
+    parts = [fact.get("race") or "unnamed race"]
+    if fact.get("date"):
+        parts.append(str(fact["date"]))
+    if "percentile" in fact:
+        parts.append(format_value("percentile", fact["percentile"]))
+    return ", ".join(parts)
+
+
+def eligibility_status(outcomes: set[str]) -> str:
+    """A blocking rule wins; then any qualifying result; then any result close to it."""
+    if "blocks" in outcomes:
+        return "not_eligible"
+    if "qualifies" in outcomes:
+        return "eligible"
+    if "at_risk" in outcomes:
+        return "at_risk"
+    return "not_eligible"
+
+
+def route_applies(route: dict, runner: dict, applies_routes: set[str]) -> bool | None:
+    """Does an entry route apply: from its profile field (unknown when unanswered); the draw always does."""
+    field = route.get("profile_field")
+    if field:
+        v = runner.get(field)
+        return None if v is None else bool(v) or route["id"] in applies_routes
+    return True if route["id"] == "lottery" else None
+
+
+def _placeholders(message: str) -> list[str] | None:
+    """The names a message template asks for (``None``: let ``_Fill`` find out)."""
+    try:
+        names = [f for _, f, _, _ in string.Formatter().parse(message) if f is not None]
+    except ValueError:
+        return None
+    if any(not n or not n.replace("_", "").isalnum() for n in names):
+        return None
+    return list(dict.fromkeys(names))
 
 
 class _Fill(dict):
@@ -96,258 +132,34 @@ class _Fill(dict):
         return format_value(key, value)
 
 
-def _subject(fact: dict) -> str:
-    if fact.get("kind") == "runner":
-        return "runner"
-    if "idx" in fact:
-        name = fact.get("race") or "unnamed race"
-        date = fact.get("date")
-        return f"race {fact['idx']}: {name}" + (f" ({date})" if date else "")
-    return fact.get("kind", "fact")
-
-
-def _finding(rb: RuleBase, m: Match, runner: dict) -> Finding:
-    cr = rb.rules[m.rule_id]
-    rule = cr.rule
-    fact = m.fact
-    target_values = {
-        name: (runner.get(f"target_{name}") if rb.parameters[name].by else rb.constant(name)) for name in cr.params
-    }
-    evidence = [
-        Evidence(field=f, value=fact.get(f), display=format_value(f, fact.get(f)), unit=value_unit(f))
-        for f in cr.fields
-        if not f.startswith("target_")
-    ]
-    targets = [_target(rb, n, v) for n, v in target_values.items()]
-    fill = _Fill(rb, fact)
-    for n, v in target_values.items():
-        fill[f"target_{n}"] = rb.format_param(n, v)
-    if targets:
-        fill["target"] = targets[0].display
-    if evidence:
-        fill["value"] = evidence[0].display
-    severity = _severity(rb, cr, fact, target_values)
-    return Finding(
-        rule_id=rule.id,
-        title=rule.title,
-        pillar=rule.pillar,
-        kind=rule.kind,
-        severity=severity,
-        severity_label=_label(severity, rule.kind),
-        outcome=rule.outcome,
-        subject=_subject(fact),
-        evidence=evidence,
-        targets=targets,
-        message=rule.message.format_map(fill),
-        rationale=rule.rationale,
-        prescription=rule.prescription,
-        sources=_sources(rb, rule.sources),
-    )
-
-
-def _race_label(fact: dict) -> str:
-    parts = [fact.get("race") or "unnamed race"]
-    if fact.get("date"):
-        parts.append(str(fact["date"]))
-    if "percentile" in fact:
-        parts.append(format_value("percentile", fact["percentile"]))
-    return ", ".join(parts)
-
-
-def _status(outcomes: set[str]) -> str:
-    """A blocking rule wins; then any qualifying result; then any result close to it."""
-    if "blocks" in outcomes:
-        return "not_eligible"
-    if "qualifies" in outcomes:
-        return "eligible"
-    if "at_risk" in outcomes:
-        return "at_risk"
-    return "not_eligible"
-
-
-def _route_applies(route: dict, runner: dict, applies_routes: set[str]) -> bool | None:
-    """Does an entry route apply: from its profile field (unknown when unanswered); the draw always does."""
-    field = route.get("profile_field")
-    if field:
-        v = runner.get(field)
-        return None if v is None else bool(v) or route["id"] in applies_routes
-    return True if route["id"] == "lottery" else None
-
-
-def _eligibility(rb: RuleBase, matches: list[Match], findings: list[Finding], runner: dict, edition: Edition) -> Eligibility:
-    reasons: list[EligibilityReason] = []
-    outcomes: set[str] = set()
-    applies_routes: set[str] = set()
-    for m, f in zip(matches, findings):
-        if f.kind != "eligibility":
-            continue
-        outcomes.add(f.outcome or "")
-        used = [_race_label(m.fact)] if m.fact.get("kind") != "runner" and ("race" in m.fact or "idx" in m.fact) else []
-        reasons.append(EligibilityReason(rule_id=f.rule_id, outcome=f.outcome or "", message=f.message, results_used=used))
-        if f.outcome == "route":
-            for route in rb.race.get("entry_routes", []):
-                if route.get("profile_field") and route["profile_field"] in {e.field for e in f.evidence}:
-                    applies_routes.add(route["id"])
-    status = _status(outcomes)
-
-    ed = (rb.race.get("editions") or {}).get(edition.year) or {}
-    places = int(ed.get("lottery_places", {}).get("value", 0))
-    applicants = int(ed.get("applicants", {}).get("value", 0))
-    src_key = ed.get("applicants", {}).get("source", "sport2026")
-    odds = round(100 * places / applicants, 2) if applicants else 0.0
-    lottery = Lottery(
-        edition=edition.year,
-        places=places,
-        applicants=applicants,
-        odds_pct=odds,
-        estimated=bool(ed.get("estimated")),
-        source=_sources(rb, [src_key])[0],
-        note=(
-            "Entry is decided by a public draw: about "
-            f"{odds:.1f}% of applicants got a lottery place ({places} of {applicants:,}"
-            f"{', the 2026 figures' if ed.get('estimated') else ''}). "
-            "Public reports found no index or result requirement for the draw; the competitive profile "
-            "assessed here is what organisers look for, not a guarantee of a place."
-        ),
-    )
-    routes = []
-    for r in rb.race.get("entry_routes", []):
-        applies = _route_applies(r, runner, applies_routes)
-        routes.append(Route(id=r["id"], label=r["label"], detail=r["detail"], applies=applies, source=_sources(rb, [r["source"]])[0]))
-
-    steps = _next_steps(rb, edition, status, "blocks" in outcomes)
-    summary = {
-        "eligible": "Your recent results match the competitive profile organisers look for.",
-        "at_risk": "Some results come close to the competitive profile, but none fully matches it.",
-        "not_eligible": "Nothing in your history matches the competitive profile yet.",
-    }[status]
-    return Eligibility(status=status, summary=summary, reasons=reasons, routes=routes, lottery=lottery, next_steps=steps)
-
-
-def _emphases(rb: RuleBase, findings: list[Finding], phase: str) -> list[Emphasis]:
-    weights = rb.scoring["phase_weights"][phase]
-    out = []
-    for pillar in PILLARS:
-        best: dict[str, tuple[float, float]] = {}
-        for f in findings:
-            if f.pillar != pillar or f.kind not in ("gap", "missing"):
-                continue
-            w = rb.rules[f.rule_id].rule.weight
-            if f.rule_id not in best or f.severity > best[f.rule_id][0]:
-                best[f.rule_id] = (f.severity, w)
-        remaining = 1.0
-        parts = []
-        for rid in sorted(best):
-            sev, w = best[rid]
-            share = min(1.0, sev * w)
-            parts.append(EmphasisPart(rule_id=rid, severity=sev, weight=w, contribution=round(share * remaining, 3)))
-            remaining *= 1 - share
-        gap = round(1 - remaining, 3)
-        pw = float(weights[pillar])
-        out.append(Emphasis(rank=0, pillar=pillar, score=round(100 * gap * pw, 1), gap=gap, phase_weight=pw, breakdown=parts))
-    order = {p: i for i, p in enumerate(PILLARS)}
-    out.sort(key=lambda e: (-e.score, order[e.pillar]))
-    for i, e in enumerate(out, start=1):
-        e.rank = i
-    return out
-
-
-def _sessions(rb: RuleBase, phase: str, emphases: list[Emphasis]) -> list[SessionSlot]:
-    rank = {e.pillar: e.rank for e in emphases}
-    focus = {e.pillar for e in emphases[:2] if e.score > 0}
-    slots = [
-        SessionSlot(pillar=s["pillar"], session=s["session"], per_week=float(s["per_week"]), focus=s["pillar"] in focus)
-        for s in rb.scoring["session_mix"][phase]
-    ]
-    slots.sort(key=lambda s: (rank.get(s.pillar, 99), s.session))
-    return slots
-
-
-def build_report_plain(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition, facts: list[dict], matches: list[Match]) -> Report:
-    """The report built model by model: the readable specification.
-
-    :func:`build_report` is the fast equivalent used by :func:`assess`; a test
-    checks that both give equal reports on generated rosters.
-    """
-    runner = facts[0]
-    order = {p: i for i, p in enumerate(PILLARS + ("eligibility", "profile"))}
-    # Deterministic order whatever order the engine fired in.
-    matches = sorted(
-        matches,
-        key=lambda m: (order.get(rb.rules[m.rule_id].rule.pillar, 9), m.rule_id, m.fact.get("idx", 0), m.fact.get("kind", "")),
-    )
-    findings = [_finding(rb, m, runner) for m in matches]
-    eligibility = _eligibility(rb, matches, findings, runner, edition)
-    emphases = _emphases(rb, findings, runner["phase"])
-    missing = [
-        MissingTest(field=rb.rules[f.rule_id].fields[0], rule_id=f.rule_id, pillar=f.pillar, test=rb.rules[f.rule_id].rule.test or "")
-        for f in findings
-        if f.kind == "missing"
-    ]
-    gaps = [e.gap for e in emphases]
-    tags = [t for t in ("zegama_like_background", "road_only", "ultra_only", "ultra_only_history") if runner.get(t)]
-    note = None
-    if profile.sex not in ("F", "M"):
-        note = "Sex not given as F or M: targets use the women's reference values."
-    return Report(
-        pack=PackInfo(name=rb.name, version=rb.version, digest=rb.digest),
-        runner_id=profile.runner_id,
-        name=profile.name,
-        as_of=as_of,
-        edition=edition,
-        weeks_to_race=runner["weeks_to_race"],
-        phase=runner["phase"],
-        goal=profile.goal,
-        sex=profile.sex,
-        targets_note=note,
-        fit_score=round(100 * (1 - sum(gaps) / len(gaps))),
-        tags=tags,
-        eligibility=eligibility,
-        findings=findings,
-        emphases=emphases,
-        missing=missing,
-        weekly_sessions=_sessions(rb, runner["phase"], emphases),
-        fired_rules=sorted({m.rule_id for m in matches}),
-    )
-
-
-# --------------------------------------------------------------------------- report, fast
-
-# The fast builder computes the same report as build_report_plain, with the
-# parts that do not depend on the runner computed once per pack, and the whole
-# report validated by pydantic in one call from plain dicts. Building ~150
-# nested models one by one, each with its own Python-level constructor call and
-# its own formatting, was most of an assessment's time.
-
-_CACHE_MAX = 4096  # entries per value cache: memory stays flat whatever the roster
-
-
-def _placeholders(message: str) -> list[str] | None:
-    """The names a message template asks for (``None``: let ``_Fill`` find out)."""
-    try:
-        names = [f for _, f, _, _ in string.Formatter().parse(message) if f is not None]
-    except ValueError:
-        return None
-    if any(not n or not n.replace("_", "").isalnum() for n in names):
-        return None  # positional, attribute or index fields: the slow way
-    return list(dict.fromkeys(names))
-
+# --------------------------------------------------------------------------- what a pack's reports share
 
 class _RuleKit:
-    __slots__ = ("cr", "static", "fields", "params", "message", "names", "order")
+    __slots__ = ("cr", "rule", "fields", "params", "names", "order")
 
     def __init__(self, rb: RuleBase, cr, order: int):
-        rule = cr.rule
         self.cr = cr
-        self.static = {
-            "rule_id": rule.id, "title": rule.title, "pillar": rule.pillar, "kind": rule.kind,
-            "outcome": rule.outcome, "rationale": rule.rationale, "prescription": rule.prescription,
-        }
+        self.rule = cr.rule
         self.fields = [(f, value_unit(f)) for f in cr.fields if not f.startswith("target_")]
         self.params = [(n, bool(rb.parameters[n].by), None if rb.parameters[n].by else rb.constant(n)) for n in cr.params]
-        self.message = rule.message
-        self.names = _placeholders(rule.message)
+        self.names = _placeholders(cr.rule.message)
         self.order = order
+
+
+def _strip(d: dict) -> dict:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+def _num(v: Any) -> Any:
+    # Minutes to a ten-thousandth (under a hundredth of a second): no 17-digit floats in the JSON.
+    return round(v, 4) if isinstance(v, float) else v
+
+
+def _shown(value: Any, display: str) -> str | None:
+    """A display worth writing: left out when it is just the number (the reader shows the value)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and display == format_value("", value):
+        return None
+    return display
 
 
 class _Kit:
@@ -357,28 +169,112 @@ class _Kit:
         self.rb = rb
         order = {p: i for i, p in enumerate(PILLARS + ("eligibility", "profile"))}
         self.rules = {rid: _RuleKit(rb, cr, order.get(cr.rule.pillar, 9)) for rid, cr in rb.rules.items()}
-        self.sources = {k: {"title": s.title, "url": s.url} for k, s in rb.sources.items()}
-        self.rule_sources = {rid: [self.sources[k] for k in cr.rule.sources] for rid, cr in rb.rules.items()}
+        self.routes = list(rb.race.get("entry_routes", []))
+        self.catalog = self._catalog()
+        # which gap rule compares a benchmark with its target
+        gap_rules: dict[tuple[str, str], list[str]] = {}
+        for rid, cr in sorted(rb.rules.items()):
+            if cr.rule.gap is not None:
+                gap_rules.setdefault((cr.rule.gap.field, cr.rule.gap.target), []).append(rid)
+        self.benchmarks = [
+            (b, bool(rb.parameters[b.target].by), None if rb.parameters[b.target].by else rb.constant(b.target),
+             tuple(gap_rules.get((b.field, b.target), ())))
+            for b in rb.benchmarks
+        ]
         self._targets: dict[tuple, dict] = {}
         self._displays: dict[tuple, str] = {}
+        self._evidence: dict[tuple, tuple[dict, str]] = {}
+        self._bench: dict[tuple, dict] = {}
         self._lottery: dict[int, dict] = {}
-        self.steps: dict[tuple, list[str]] = {}  # a few (edition, status) pairs
-        self.editions: dict[tuple, Edition] = {}  # (as_of, edition, race_date) -> the target edition
-        self._targets_by_dims: dict[tuple, dict] = {}
+        self.steps: dict[tuple, list[str]] = {}
 
-    def target(self, name: str, value: Any) -> dict:
+    def _catalog(self) -> dict:
+        rb = self.rb
+        rules = {
+            rid: _strip({"title": r.title, "pillar": r.pillar, "kind": r.kind, "weight": r.weight, "rationale": r.rationale,
+                         "prescription": r.prescription, "test": r.test, "sources": list(r.sources)})
+            for rid, r in ((rid, cr.rule) for rid, cr in sorted(rb.rules.items()))
+        }
+        targets = {
+            n: _strip({"description": p.description, "unit": p.unit, "derivation": p.derivation,
+                       "confidence": p.confidence, "sources": list(p.sources)})
+            for n, p in sorted(rb.parameters.items())
+        }
+        routes = {r["id"]: {"label": r["label"], "detail": r["detail"], "source": r["source"]} for r in self.routes}
+        benchmarks = {
+            b.field: _strip({"label": b.label, "unit": value_unit(b.field), "target": b.target, "better": b.better,
+                             "trait": b.trait, "trait_label": rb.traits.get(b.trait, b.trait)})
+            for b in rb.benchmarks
+        }
+        sources = {k: _strip({"title": s.title, "url": s.url}) for k, s in sorted(rb.sources.items())}
+        sessions = {phase: {s["pillar"]: s["session"] for s in mix} for phase, mix in rb.scoring["session_mix"].items()}
+        return {"rules": rules, "targets": targets, "routes": routes, "benchmarks": benchmarks, "sessions": sessions,
+                "sources": sources}
+
+    def catalog_for(self, rule_ids: set[str], target_names: set[str], extra_sources: set[str]) -> dict:
+        """The catalog entries one report cites (shared dicts: read them, never change them)."""
+        cat = self.catalog
+        rules = {r: cat["rules"][r] for r in sorted(rule_ids)}
+        targets = {t: cat["targets"][t] for t in sorted(target_names)}
+        keys = set(extra_sources)
+        for r in rules.values():
+            keys.update(r["sources"])
+        for t in targets.values():
+            keys.update(t["sources"])
+        for r in cat["routes"].values():
+            keys.add(r["source"])
+        return {"rules": rules, "targets": targets, "routes": cat["routes"], "benchmarks": cat["benchmarks"],
+                "sessions": cat["sessions"], "sources": {k: cat["sources"][k] for k in sorted(keys)}}
+
+    def target(self, name: str, value: Any) -> tuple[dict, str]:
+        """A target as a report cites it, and how it reads (``44:47``, ``1340 m/h``)."""
         key = (name, type(value), value)
         t = self._targets.get(key)
         if t is None:
             if len(self._targets) >= _CACHE_MAX:
                 self._targets.clear()
-            p = self.rb.parameters[name]
-            t = self._targets[key] = {
-                "name": name, "value": value, "display": self.rb.format_param(name, value), "unit": p.unit,
-                "description": p.description, "derivation": p.derivation, "confidence": p.confidence,
-                "sources": [self.sources[k] for k in p.sources],
-            }
+            shown = self.rb.format_param(name, value)
+            t = self._targets[key] = (_strip({"name": name, "value": _num(value), "display": _shown(value, shown)}), shown)
         return t
+
+    def evidence(self, field: str, unit: str | None, value: Any) -> tuple[dict, str]:
+        """A value as a finding cites it, and how it reads (shared: read it, never change it)."""
+        key = (field, type(value), value)
+        e = self._evidence.get(key)
+        if e is None:
+            if len(self._evidence) >= _CACHE_MAX:
+                self._evidence.clear()
+            shown = self.display(field, value)
+            e = self._evidence[key] = (
+                _strip({"field": field, "value": _num(value), "display": _shown(value, shown), "unit": unit}), shown)
+        return e
+
+    def benchmark(self, b, value: Any, target: Any) -> dict:
+        """A benchmark's entry but its gap rule (shared: read it, never change it)."""
+        key = (b.field, type(value), value, type(target), target)
+        e = self._bench.get(key)
+        if e is None:
+            if len(self._bench) >= _CACHE_MAX:
+                self._bench.clear()
+            item: dict[str, Any] = {"field": b.field}
+            if value is None or target is None:
+                item["state"] = "unknown"
+                share = None
+            else:
+                share = share_of_target(float(value), float(target), b.better)
+                item["state"] = "met" if share >= 100 else "below"
+            if value is not None:
+                item["value"] = _num(value)
+                shown = _shown(value, self.display(b.field, value))
+                if shown is not None:
+                    item["display"] = shown
+            if target is not None:
+                item["target"] = _num(target)
+                item["target_display"] = self.target(b.target, target)[1]
+            if share is not None:
+                item["share"] = share
+            e = self._bench[key] = item
+        return e
 
     def display(self, field: str, value: Any) -> str:
         key = (field, type(value), value)
@@ -389,39 +285,24 @@ class _Kit:
             d = self._displays[key] = format_value(field, value)
         return d
 
-    def targets_for(self, dims: dict[str, Any]) -> dict[str, Any]:
-        """The runner's targets: a handful of (goal, sex, age band) combinations, computed once each.
-
-        The dict is shared between runners: read it, never change it.
-        """
-        key = tuple(sorted(dims.items()))
-        t = self._targets_by_dims.get(key)
-        if t is None:
-            if len(self._targets_by_dims) >= _CACHE_MAX:
-                self._targets_by_dims.clear()
-            t = self._targets_by_dims[key] = self.rb.targets_for(dims)
-        return t
-
     def lottery(self, edition: Edition) -> dict:
-        if edition.year not in self._lottery:
-            rb = self.rb
-            ed = (rb.race.get("editions") or {}).get(edition.year) or {}
-            places = int(ed.get("lottery_places", {}).get("value", 0))
-            applicants = int(ed.get("applicants", {}).get("value", 0))
-            src_key = ed.get("applicants", {}).get("source", "sport2026")
-            odds = round(100 * places / applicants, 2) if applicants else 0.0
-            self._lottery[edition.year] = {
+        out = self._lottery.get(edition.year)
+        if out is None:
+            ed = (self.rb.race.get("editions") or {}).get(edition.year) or {}
+            places = (ed.get("lottery_places") or {}).get("value")
+            applicants = (ed.get("applicants") or {}).get("value")
+            source = (ed.get("applicants") or {}).get("source") or (self.rb.race.get("entry_routes") or [{}])[0].get("source")
+            odds = round(100 * places / applicants, 2) if places and applicants else None
+            if odds is None:
+                note = f"The numbers of lottery places and applicants for {edition.year} are not known yet."
+            else:
+                note = (f"About {odds:.1f}% of applicants got a lottery place ({places} of {applicants:,}"
+                        f"{', the 2026 figures' if ed.get('estimated') else ''}).")
+            out = self._lottery[edition.year] = _strip({
                 "edition": edition.year, "places": places, "applicants": applicants, "odds_pct": odds,
-                "estimated": bool(ed.get("estimated")), "source": self.sources[src_key],
-                "note": (
-                    "Entry is decided by a public draw: about "
-                    f"{odds:.1f}% of applicants got a lottery place ({places} of {applicants:,}"
-                    f"{', the 2026 figures' if ed.get('estimated') else ''}). "
-                    "Public reports found no index or result requirement for the draw; the competitive profile "
-                    "assessed here is what organisers look for, not a guarantee of a place."
-                ),
-            }
-        return self._lottery[edition.year]
+                "estimated": bool(ed.get("estimated")), "source": source, "note": note,
+            })
+        return out
 
 
 _kits: dict[int, _Kit] = {}
@@ -438,104 +319,109 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_fresh_lock_after_fork)
 
 
-def _kit(rb: RuleBase) -> _Kit:
+def kit(rb: RuleBase) -> _Kit:
     # Keyed by the pack object (a pack is not modified once loaded); a few packs at most per process.
-    kit = _kits.get(id(rb))
-    if kit is None or kit.rb is not rb:
+    k = _kits.get(id(rb))
+    if k is None or k.rb is not rb:
         with _kits_lock:
             if len(_kits) > 16:
                 _kits.clear()
-            kit = _kits[id(rb)] = _Kit(rb)
-    return kit
+            k = _kits[id(rb)] = _Kit(rb)
+    return k
 
 
-def _fast_finding(kit: _Kit, rk: _RuleKit, fact: dict, runner: dict) -> tuple[dict, list[str]]:
-    rb = kit.rb
+def catalog_data(rb: RuleBase) -> dict:
+    """The pack's whole catalog as plain data (what a batch writes once, in ``catalog.json``)."""
+    return kit(rb).catalog
+
+
+# --------------------------------------------------------------------------- the report's parts
+
+def _finding(k: _Kit, rk: _RuleKit, fact: dict, runner: dict) -> tuple[dict, list[str], set[str]]:
+    rb = k.rb
     target_values = {}
     targets = []
+    shown_targets = []
     for name, by, constant in rk.params:
         value = runner.get(f"target_{name}") if by else constant
         target_values[name] = value
-        targets.append(kit.target(name, value))
+        cited, shown = k.target(name, value)
+        targets.append(cited)
+        shown_targets.append(shown)
     evidence = []
+    shown_values = []
     for f, unit in rk.fields:
-        v = fact.get(f)
-        evidence.append({"field": f, "value": v, "display": kit.display(f, v), "unit": unit})
-    # The message's placeholders, filled as _Fill fills them: the rule's
-    # targets, the first target and evidence, then any fact field.
+        item, shown = k.evidence(f, unit, fact.get(f))
+        evidence.append(item)
+        shown_values.append(shown)
+    # The message's placeholders: the rule's targets, the first target and value, then any fact field.
     if rk.names is None:
-        fill = _Fill(rb, fact)
-        for t in targets:
-            fill[f"target_{t['name']}"] = t["display"]
+        fill: dict = _Fill(rb, fact)
+        for t, shown in zip(targets, shown_targets):
+            fill[f"target_{t['name']}"] = shown
         if targets:
-            fill["target"] = targets[0]["display"]
+            fill["target"] = shown_targets[0]
         if evidence:
-            fill["value"] = evidence[0]["display"]
+            fill["value"] = shown_values[0]
     else:
         fill = {}
         for n in rk.names:
             if n == "target" and targets:
-                fill[n] = targets[0]["display"]
+                fill[n] = shown_targets[0]
             elif n == "value" and evidence:
-                fill[n] = evidence[0]["display"]
+                fill[n] = shown_values[0]
             elif n.startswith("target_") and n[7:] in target_values:
-                fill[n] = kit.target(n[7:], target_values[n[7:]])["display"]
+                fill[n] = k.target(n[7:], target_values[n[7:]])[1]
             elif n.startswith("target_") and n[7:] in rb.parameters:
                 fill[n] = rb.format_param(n[7:], fact.get(n))
             else:
-                fill[n] = kit.display(n, fact.get(n))
-    severity = _severity(rb, rk.cr, fact, target_values)
-    st = rk.static
-    finding = {  # the order of Finding's fields: the JSON is written from this dict
-        "rule_id": st["rule_id"], "title": st["title"], "pillar": st["pillar"], "kind": st["kind"],
-        "severity": severity, "severity_label": _label(severity, st["kind"]), "outcome": st["outcome"],
-        "subject": _subject(fact), "evidence": evidence, "targets": targets,
-        "message": rk.message.format_map(fill), "rationale": st["rationale"], "prescription": st["prescription"],
-        "sources": kit.rule_sources[st["rule_id"]],
-    }
-    return finding, [e["field"] for e in evidence]
+                fill[n] = k.display(n, fact.get(n))
+    rule = rk.rule
+    sev = severity(rb, rule, fact, target_values)
+    finding = {"rule_id": rule.id, "pillar": rule.pillar, "kind": rule.kind, "severity": sev,
+               "severity_label": severity_label(sev, rule.kind)}
+    if rule.outcome is not None:
+        finding["outcome"] = rule.outcome
+    if fact.get("kind") != "runner":
+        finding["subject"] = subject(fact)
+    finding["evidence"] = evidence
+    finding["targets"] = targets
+    finding["message"] = rule.message.format_map(fill)
+    return finding, [f for f, _ in rk.fields], set(target_values)
 
 
-def _fast_eligibility(kit: _Kit, matches: list[Match], findings: list[dict], fields_read: list[list[str]],
-                      runner: dict, edition: Edition) -> dict:
-    rb = kit.rb
+def _eligibility(k: _Kit, matches: list[Match], findings: list[dict], fields_read: list[list[str]],
+                 runner: dict, edition: Edition) -> dict:
+    rb = k.rb
     reasons = []
     outcomes: set[str] = set()
     applies_routes: set[str] = set()
     for m, f, read in zip(matches, findings, fields_read):
         if f["kind"] != "eligibility":
             continue
-        outcome = f["outcome"] or ""
+        outcome = f.get("outcome") or ""
         outcomes.add(outcome)
-        used = [_race_label(m.fact)] if m.fact.get("kind") != "runner" and ("race" in m.fact or "idx" in m.fact) else []
-        reasons.append({"rule_id": f["rule_id"], "outcome": outcome, "message": f["message"], "results_used": used})
-        if f["outcome"] == "route":
-            for route in rb.race.get("entry_routes", []):
+        used = [race_label(m.fact)] if m.fact.get("kind") != "runner" and ("race" in m.fact or "idx" in m.fact) else []
+        reason = {"rule_id": f["rule_id"], "outcome": outcome, "message": f["message"], "results_used": used}
+        reasons.append(reason)
+        if outcome == "route":
+            for route in k.routes:
                 if route.get("profile_field") and route["profile_field"] in read:
                     applies_routes.add(route["id"])
-    status = _status(outcomes)
-    routes = []
-    for r in rb.race.get("entry_routes", []):
-        applies = _route_applies(r, runner, applies_routes)
-        routes.append({"id": r["id"], "label": r["label"], "detail": r["detail"], "applies": applies,
-                       "source": kit.sources[r["source"]]})
+    status = eligibility_status(outcomes)
+    routes = [_strip({"id": r["id"], "applies": route_applies(r, runner, applies_routes)}) for r in k.routes]
     blocks = "blocks" in outcomes
     key = (edition.year, edition.preregistration_opens, edition.preregistration_closes, edition.estimated, status, blocks)
-    steps = kit.steps.get(key)
+    steps = k.steps.get(key)
     if steps is None:
-        if len(kit.steps) >= 256:
-            kit.steps.clear()
-        steps = kit.steps[key] = _next_steps(rb, edition, status, blocks)
-    summary = {
-        "eligible": "Your recent results match the competitive profile organisers look for.",
-        "at_risk": "Some results come close to the competitive profile, but none fully matches it.",
-        "not_eligible": "Nothing in your history matches the competitive profile yet.",
-    }[status]
-    return {"status": status, "summary": summary, "reasons": reasons, "routes": routes,
-            "lottery": kit.lottery(edition), "next_steps": list(steps)}
+        if len(k.steps) >= 256:
+            k.steps.clear()
+        steps = k.steps[key] = next_steps(rb, edition, status, blocks)
+    return {"status": status, "summary": _SUMMARY[status], "reasons": reasons, "routes": routes,
+            "lottery": k.lottery(edition), "next_steps": list(steps)}
 
 
-def _next_steps(rb: RuleBase, edition: Edition, status: str, blocks: bool) -> list[str]:
+def next_steps(rb: RuleBase, edition: Edition, status: str, blocks: bool) -> list[str]:
     """What to do next: depends on the edition and the status only (computed once per pair)."""
     pct = rb.constant("competitive_percentile")
     steps: list[str] = []
@@ -560,8 +446,8 @@ def _next_steps(rb: RuleBase, edition: Edition, status: str, blocks: bool) -> li
     return steps
 
 
-def _fast_emphases(kit: _Kit, findings: list[dict], phase: str) -> list[dict]:
-    weights = kit.rb.scoring["phase_weights"][phase]
+def _emphases(k: _Kit, findings: list[dict], phase: str) -> list[dict]:
+    weights = k.rb.scoring["phase_weights"][phase]
     best_by_pillar: dict[str, dict[str, tuple[float, float]]] = {p: {} for p in PILLARS}
     for f in findings:
         if f["kind"] not in ("gap", "missing"):
@@ -571,7 +457,7 @@ def _fast_emphases(kit: _Kit, findings: list[dict], phase: str) -> list[dict]:
             continue
         rid = f["rule_id"]
         if rid not in best or f["severity"] > best[rid][0]:
-            best[rid] = (f["severity"], kit.rules[rid].cr.rule.weight)
+            best[rid] = (f["severity"], k.rules[rid].rule.weight)
     out = []
     for i, pillar in enumerate(PILLARS):
         best = best_by_pillar[pillar]
@@ -580,12 +466,12 @@ def _fast_emphases(kit: _Kit, findings: list[dict], phase: str) -> list[dict]:
         for rid in sorted(best):
             sev, w = best[rid]
             share = min(1.0, sev * w)
-            parts.append({"rule_id": rid, "severity": sev, "weight": w, "contribution": round(share * remaining, 3)})
+            parts.append({"rule_id": rid, "contribution": round(share * remaining, 3)})
             remaining *= 1 - share
         gap = round(1 - remaining, 3)
         pw = float(weights[pillar])
-        out.append((-round(100 * gap * pw, 1), i, {"rank": 0, "pillar": pillar, "score": round(100 * gap * pw, 1),
-                                                    "gap": gap, "phase_weight": pw, "breakdown": parts}))
+        score = round(100 * gap * pw, 1)
+        out.append((-score, i, {"rank": 0, "pillar": pillar, "score": score, "gap": gap, "phase_weight": pw, "breakdown": parts}))
     out.sort(key=lambda t: (t[0], t[1]))
     ranked = [e for _, _, e in out]
     for rank, e in enumerate(ranked, start=1):
@@ -593,16 +479,28 @@ def _fast_emphases(kit: _Kit, findings: list[dict], phase: str) -> list[dict]:
     return ranked
 
 
-def build_report_data(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition, facts: list[dict], matches: list[Match]) -> dict:
-    """The gap report as plain data: every field of :class:`Report`, nested, in the models' order.
+def _benchmarks(k: _Kit, runner: dict, fired: dict[str, int]) -> tuple[list[dict], set[str]]:
+    out = []
+    cited: set[str] = set()
+    for b, by, constant, gap_rules in k.benchmarks:
+        item = k.benchmark(b, runner.get(b.field), runner.get(f"target_{b.target}") if by else constant)
+        rid = next((r for r in gap_rules if r in fired), None)
+        out.append({**item, "rule_id": rid} if rid else item)
+        cited.add(b.target)
+    return out, cited
 
-    ``Report.model_validate`` of it is the report; ``report_json`` of it is
-    byte for byte ``Report.model_dump_json()`` (what a batch writes, without
-    building the models).
+
+def build_report_data(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition, facts: list[dict],
+                      matches: list[Match], *, catalog: bool = True) -> dict:
+    """The gap report as plain data: every field of :class:`Report`, nested, in the schema's order.
+
+    ``Report.model_validate`` of it is the report; :func:`report_json` of it is its
+    JSON. With ``catalog=False`` the catalog is left out (a batch writes it once).
+    Parts are shared with other reports of the pack: read the result, never change it.
     """
-    kit = _kit(rb)
+    k = kit(rb)
     runner = facts[0]
-    rules = kit.rules
+    rules = k.rules
     # Deterministic order whatever order the engine fired in.
     matches = sorted(
         matches,
@@ -610,58 +508,67 @@ def build_report_data(rb: RuleBase, profile: Profile, as_of: dt.date, edition: E
     )
     findings = []
     fields_read = []
+    target_names: set[str] = set()
     for m in matches:
-        f, read = _fast_finding(kit, rules[m.rule_id], m.fact, runner)
+        f, read, names = _finding(k, rules[m.rule_id], m.fact, runner)
         findings.append(f)
         fields_read.append(read)
+        target_names |= names
     phase = runner["phase"]
-    emphases = _fast_emphases(kit, findings, phase)
+    fired = {m.rule_id: 1 for m in matches}
+    emphases = _emphases(k, findings, phase)
     rank = {e["pillar"]: e["rank"] for e in emphases}
     focus = {e["pillar"] for e in emphases[:2] if e["score"] > 0}
     slots = [
-        {"pillar": s["pillar"], "session": s["session"], "per_week": float(s["per_week"]), "focus": s["pillar"] in focus}
+        {"pillar": s["pillar"], "per_week": float(s["per_week"]), "focus": s["pillar"] in focus}
         for s in rb.scoring["session_mix"][phase]
     ]
-    slots.sort(key=lambda s: (rank.get(s["pillar"], 99), s["session"]))
+    slots.sort(key=lambda s: rank.get(s["pillar"], 99))
     gaps = [e["gap"] for e in emphases]
-    note = None
-    if profile.sex not in ("F", "M"):
-        note = "Sex not given as F or M: targets use the women's reference values."
-    return {
+    benchmarks, bench_targets = _benchmarks(k, runner, fired)
+    eligibility = _eligibility(k, matches, findings, fields_read, runner, edition)
+    data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "pack": {"name": rb.name, "version": rb.version, "digest": rb.digest},
         "runner_id": profile.runner_id,
-        "name": profile.name,
-        "as_of": as_of,
-        "edition": edition,
-        "weeks_to_race": float(runner["weeks_to_race"]),
-        "phase": phase,
-        "goal": profile.goal,
-        "sex": profile.sex,
-        "targets_note": note,
-        "fit_score": round(100 * (1 - sum(gaps) / len(gaps))),
-        "tags": [t for t in ("zegama_like_background", "road_only", "ultra_only", "ultra_only_history") if runner.get(t)],
-        "eligibility": _fast_eligibility(kit, matches, findings, fields_read, runner, edition),
-        "findings": findings,
-        "emphases": emphases,
-        "missing": [
-            {"field": rules[f["rule_id"]].cr.fields[0], "rule_id": f["rule_id"], "pillar": f["pillar"],
-             "test": rules[f["rule_id"]].cr.rule.test or ""}
+    }
+    if profile.name is not None:
+        data["name"] = profile.name
+    data.update(as_of=as_of, edition=edition.model_dump(exclude_none=True), weeks_to_race=float(runner["weeks_to_race"]),
+                phase=phase, goal=profile.goal)
+    if profile.sex is not None:
+        data["sex"] = profile.sex
+    if profile.sex not in ("F", "M"):
+        data["targets_note"] = "Sex not given as F or M: targets use the women's reference values."
+    data.update(
+        fit_score=round(100 * (1 - sum(gaps) / len(gaps))),
+        tags=[t for t in _TAGS if runner.get(t)],
+        eligibility=eligibility,
+        findings=[f for f in findings if f["kind"] in ("gap", "info")],
+        benchmarks=benchmarks,
+        emphases=emphases,
+        missing=[
+            {"rule_id": f["rule_id"], "field": rules[f["rule_id"]].cr.fields[0], "pillar": f["pillar"],
+             "severity": f["severity"], "message": f["message"]}
             for f in findings
             if f["kind"] == "missing"
         ],
-        "weekly_sessions": slots,
-        "fired_rules": sorted({m.rule_id for m in matches}),
-    }
+        weekly_sessions=slots,
+        fired_rules=sorted(fired),
+    )
+    if catalog:
+        data["catalog"] = k.catalog_for(set(fired), target_names | bench_targets, {eligibility["lottery"]["source"]})
+    return data
 
 
-def build_report(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition, facts: list[dict], matches: list[Match]) -> Report:
-    """The gap report from the engine's firings (equal to :func:`build_report_plain`, faster)."""
+def build_report(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition, facts: list[dict],
+                 matches: list[Match]) -> Report:
+    """The gap report from the engine's firings, validated."""
     return Report.model_validate(build_report_data(rb, profile, as_of, edition, facts, matches))
 
 
 def report_json(data: dict) -> bytes:
-    """The JSON of :func:`build_report_data`'s result: ``Report.model_dump_json()``, as UTF-8."""
+    """The JSON of :func:`build_report_data`'s result, as UTF-8 (what ``Report.to_json()`` writes)."""
     import pydantic_core
 
     return pydantic_core.to_json(data)

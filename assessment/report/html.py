@@ -13,7 +13,7 @@ from collections import Counter
 from html import escape
 from typing import Any, Iterable, Mapping, Sequence
 
-from .names import PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES
+from .names import DRAW_NOTE, PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES
 from .model import Report
 from ..rules.rulebase import PILLARS
 from .traits import STATE_LABELS, TraitScore, trait_scores
@@ -205,11 +205,13 @@ def _eligibility_section(r: Report) -> str:
     else:
         out.append("<p class=\"unknown\">No race result in your history matches the profile yet.</p>")
     lot = e.lottery
-    out.append(f'<div class="note"><strong>Lottery.</strong> {_e(lot.note)} Source: {_link(lot.source.title, lot.source.url)}.</div>')
+    src = r.source(lot.source)
+    out.append(f'<div class="note"><strong>Lottery.</strong> {_e(DRAW_NOTE)} {_e(lot.note)} Source: {_link(src.title, src.url)}.</div>')
     rows = []
     for route in e.routes:
         mark = {True: "applies", False: "does not apply", None: '<span class="unknown">unknown</span>'}[route.applies]
-        rows.append([_e(route.label), mark, _e(route.detail) + " " + _link("source", route.source.url)])
+        info = r.route_info(route.id)
+        rows.append([_e(info.label), mark, _e(info.detail) + " " + _link("source", r.source(info.source).url)])
     out.append(_table(["Entry route", "For you", "Detail"], rows, "Entry routes"))
     out.append("<h3>Next steps</h3>\n<ol>" + "".join(f"<li>{_e(s)}</li>" for s in e.next_steps) + "</ol>")
     return "\n".join(out)
@@ -257,35 +259,36 @@ def _timeline_section(r: Report) -> str:
     )
 
 
-def _finding_html(f) -> str:
+def _finding_html(r: Report, f) -> str:
+    rule = r.rule(f.rule_id)
     ev = "; ".join(
-        f"{_e(x.field)} = {_e(x.display)}" + (f" ({_e(x.unit)})" if x.unit and x.unit not in x.display and x.unit != "h:mm:ss" else "")
+        f"{_e(x.field)} = {_e(x.shown)}" + (f" ({_e(x.unit)})" if x.unit and x.unit not in x.shown and x.unit != "h:mm:ss" else "")
         for x in f.evidence) or "-"
     targets = "".join(
-        f"<dd>{_e(t.name)} = <strong>{_e(t.display)}</strong>: {_e(t.description)}."
-        + (f" {_e(t.derivation)}" if t.derivation else "")
-        + (" Sources: " + "; ".join(_link(s.title, s.url) for s in t.sources) if t.sources else "") + "</dd>"
-        for t in f.targets)
+        f"<dd>{_e(t.name)} = <strong>{_e(t.shown)}</strong>: {_e(info.description)}."
+        + (f" {_e(info.derivation)}" if info.derivation else "")
+        + (" Sources: " + "; ".join(_link(s.title, s.url) for s in map(r.source, info.sources)) if info.sources else "") + "</dd>"
+        for t, info in ((t, r.target_info(t.name)) for t in f.targets))
     sev = f' <span class="sev {_e(f.severity_label)}">{_e(f.severity_label)}</span>' if f.kind == "gap" else ""
-    rows = [f"<dt>Evidence</dt><dd>{ev} <small>({_e(f.subject)})</small></dd>"]
+    rows = [f"<dt>Evidence</dt><dd>{ev} <small>({_e(f.subject or 'runner')})</small></dd>"]
     if targets:
         rows.append(f"<dt>Target</dt>{targets}")
-    rows.append(f"<dt>Why it matters</dt><dd>{_e(f.rationale)}</dd>")
-    if f.prescription:
-        rows.append(f"<dt>Train</dt><dd>{_e(f.prescription)}</dd>")
-    if f.sources:
-        rows.append("<dt>Sources</dt><dd>" + "; ".join(_link(s.title, s.url) for s in f.sources) + "</dd>")
+    rows.append(f"<dt>Why it matters</dt><dd>{_e(rule.rationale)}</dd>")
+    if r.prescription(f):
+        rows.append(f"<dt>Train</dt><dd>{_e(r.prescription(f))}</dd>")
+    if rule.sources:
+        rows.append("<dt>Sources</dt><dd>" + "; ".join(_link(s.title, s.url) for s in map(r.source, rule.sources)) + "</dd>")
     cls = f.severity_label if f.kind == "gap" else "info"
-    return (f'<section class="finding {_e(cls)}"><h3><span class="rule">{_e(f.rule_id)}</span> {_e(f.title)}{sev}</h3>'
+    return (f'<section class="finding {_e(cls)}"><h3><span class="rule">{_e(f.rule_id)}</span> {_e(rule.title)}{sev}</h3>'
             f"<p>{_e(f.message)}</p><dl>{''.join(rows)}</dl></section>")
 
 
 def _findings_section(r: Report) -> str:
     out = ['<h2 id="findings">Gaps, with their evidence</h2>']
     gaps = sorted((f for f in r.findings if f.kind == "gap"), key=lambda f: (-f.severity, f.rule_id))
-    out += [_finding_html(f) for f in gaps] or ["<p>No gap found.</p>"]
+    out += [_finding_html(r, f) for f in gaps] or ["<p>No gap found.</p>"]
     if r.missing:
-        rows = [[f"<span class=\"rule\">{_e(m.rule_id)}</span> {_e(m.field)}", _e(PILLAR_NAMES.get(m.pillar, m.pillar)), _e(m.test)]
+        rows = [[f"<span class=\"rule\">{_e(m.rule_id)}</span> {_e(m.field)}", _e(PILLAR_NAMES.get(m.pillar, m.pillar)), _e(r.rule(m.rule_id).test)]
                 for m in r.missing]
         out.append('<h2 id="tests">Tests to take</h2>\n<p>Unknown benchmarks count as moderate gaps until measured.</p>')
         out.append(_table(["Benchmark", "Pillar", "How to test"], rows))
@@ -293,12 +296,12 @@ def _findings_section(r: Report) -> str:
     if infos:
         out.append('<h2 id="notes">Notes</h2>\n<ul class="plain">' + "".join(
             f'<li><span class="rule">{_e(f.rule_id)}</span> {_e(f.message)}'
-            + (f" <em>{_e(f.prescription)}</em>" if f.prescription else "") + "</li>" for f in infos) + "</ul>")
+            + (f" <em>{_e(r.prescription(f))}</em>" if r.prescription(f) else "") + "</li>" for f in infos) + "</ul>")
     return "\n".join(out)
 
 
 def _week_section(r: Report) -> str:
-    rows = [[_e(PILLAR_NAMES[s.pillar]) + (" <strong>(focus)</strong>" if s.focus else ""), f"{s.per_week:g}", _e(s.session)]
+    rows = [[_e(PILLAR_NAMES[s.pillar]) + (" <strong>(focus)</strong>" if s.focus else ""), f"{s.per_week:g}", _e(r.session(s))]
             for s in r.weekly_sessions]
     return (f'<h2 id="week">Suggested week ({_e(PHASE_NAMES[r.phase])} phase)</h2>\n'
             + _table(["Pillar", "Per week", "Session"], rows, numeric=(1,)))
@@ -392,7 +395,7 @@ def squad_html(
                 groups[e.pillar].append((e.gap, e.score, n, r.runner_id, r.name))
         for f in r.findings:
             if f.kind == "gap":
-                gap_titles.setdefault(f.rule_id, (f.title, f.pillar))
+                gap_titles.setdefault(f.rule_id, (r.rule(f.rule_id).title if r.catalog else f.rule_id, f.pillar))
         gaps.update({f.rule_id for f in r.findings if f.kind == "gap"})
         missing.update({m.field for m in r.missing})
         if len(rows) < max(heatmap_rows, table_rows):

@@ -9,3 +9,7 @@ PILLAR_NAMES = {
 }
 PHASE_NAMES = {"base": "base", "build": "build", "race_specific": "race-specific", "taper": "taper"}
 STATUS_NAMES = {"eligible": "ELIGIBLE", "at_risk": "AT RISK", "not_eligible": "NOT ELIGIBLE"}
+
+#: Said beside the lottery odds in every rendering: the profile assessed is not an entry rule.
+DRAW_NOTE = ("Entry is decided by a public draw. Public reports found no index or result requirement for it; "
+             "the competitive profile assessed here is what organisers look for, not a guarantee of a place.")

@@ -5,11 +5,12 @@ Compares two saved reports of the same runner (the JSON of ``zegama assess
 per pillar and per benchmark the change, the gaps closed and opened, and the
 entry profile before and after.
 
-A saved report carries the values that fell short and the tests still to take,
-not every value. So a benchmark that was short before and has no gap now
-reached its target ("no gap found"); one the report never mentions is
-"not in the report". Batch outputs are streamed: the earlier one is kept as
-small snapshots keyed by runner id, the later one read line by line.
+A 2.0 report lists every benchmark of the pack (met, below target or unknown),
+so the comparison of two of them is exact. Reports of schema 1.0 are still
+read (:mod:`assessment.report.legacy`): they carry only the values that fell
+short and the tests to take, so the comparison says what it cannot tell.
+Batch outputs are streamed: the earlier one is kept as small snapshots keyed by
+runner id, the later one read line by line.
 """
 
 from __future__ import annotations
@@ -19,19 +20,26 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Union
 
 from pydantic import ValidationError
 
-from .model import Report
-from ..rules.rulebase import PILLARS, format_value
-from .traits import TRAITS, TraitScore, share_of_target, traits_from_report
 from ..model.units import format_duration
+from ..rules.rulebase import PILLARS, format_value
+from . import legacy
+from .model import Catalog, Report
+from .traits import TraitScore, pack_definitions, share_of_target, trait_scores
 
 ELIGIBILITY = ("eligible", "at_risk", "not_eligible")
-_LABELS = {b.field: b.label for t in TRAITS for b in t.benchmarks}
-_BETTER = {b.field: b.better for t in TRAITS for b in t.benchmarks}
-_ORDER = {b.field: i for i, b in enumerate(b for t in TRAITS for b in t.benchmarks)}
+AnyReport = Union[Report, legacy.ReportV1]
+V1_WARNING = ("{which} report has schema 1.0: it lists only the benchmarks short of target and the tests to take, "
+              "so a benchmark it does not show is 'not in the report' and one short before and silent now shows as 'no gap'")
+
+
+def _defs():
+    defs = pack_definitions()
+    return ({d.field: d.label for d in defs}, {d.field: d.better for d in defs},
+            {d.field: i for i, d in enumerate(defs)}, {d.field: set(d.inputs or (d.field,)) for d in defs})
 
 
 class ProgressError(ValueError):
@@ -80,40 +88,53 @@ class Snapshot:
     gaps: dict[str, Gap]
     values: dict[str, Value]
     traits: list[TraitScore]
-    tests: dict[str, frozenset[str]] = field(default_factory=dict)   # test-to-take rule -> the fields it reads
+    exact: bool = True             # a 2.0 report: every benchmark is listed
+    tests: dict[str, frozenset[str]] = field(default_factory=dict)   # (1.0) test-to-take rule -> the fields it reads
+    retrait: Callable[[frozenset], list[TraitScore]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def measured(self) -> set[str]:
         return {f for f, v in self.values.items() if v.state in ("below", "met", "no_gap")}
 
 
-def benchmark_values(report: Report) -> dict[str, Value]:
-    """Each benchmark the report speaks of: short of target, shown, or unknown (a test to take)."""
-    out: dict[str, Value] = {}
+def _title(report: Report, rule_id: str) -> str:
+    if report.catalog is not None and rule_id in report.catalog.rules:
+        return report.catalog.rules[rule_id].title
+    from ..rules.rulebase import default_rulebase
+
+    rules = default_rulebase().rules
+    return rules[rule_id].rule.title if rule_id in rules else rule_id
+
+
+def snapshot(report: AnyReport) -> Snapshot:
+    if isinstance(report, legacy.ReportV1):
+        return _snapshot_v1(report)
+    gaps: dict[str, Gap] = {}
     for f in report.findings:
-        if f.subject != "runner":
+        if f.kind != "gap":
             continue
-        if f.kind == "gap" and f.evidence and f.evidence[0].value is not None and f.targets:
-            ev, tgt = f.evidence[0], f.targets[0]
-            out.setdefault(ev.field, Value("below", ev.value, ev.display, tgt.value, tgt.display, f.rule_id))
-    for f in report.findings:
-        if f.subject != "runner":
-            continue
-        for ev in f.evidence:
-            if ev.value is None and (f.kind == "missing" or ev.field in _LABELS):
-                out.setdefault(ev.field, Value("unknown", display="not measured", rule_id=f.rule_id))
+        old = gaps.get(f.rule_id)
+        if old is None or f.severity > old.severity:
+            gaps[f.rule_id] = Gap(f.rule_id, _title(report, f.rule_id), f.pillar, f.kind, f.severity,
+                                  f.severity_label, f.message)
     for m in report.missing:
-        out.setdefault(m.field, Value("unknown", display="not measured", rule_id=m.rule_id))
-    for f in report.findings:
-        if f.subject != "runner":
-            continue
-        for ev in f.evidence:
-            if ev.field in _LABELS and ev.value is not None:
-                out.setdefault(ev.field, Value("met", ev.value, ev.display))
-    return out
+        gaps.setdefault(m.rule_id, Gap(m.rule_id, _title(report, m.rule_id), m.pillar, "missing", m.severity,
+                                       "unknown", m.message))
+    values = {
+        b.field: Value(b.state, b.value, b.shown if b.state != "unknown" else "not measured",
+                       b.target, b.target_display or "", b.rule_id)
+        for b in report.benchmarks
+    }
+    return Snapshot(
+        runner_id=report.runner_id, name=report.name, as_of=report.as_of, edition=report.edition.year,
+        goal=report.goal, sex=report.sex, pack=f"{report.pack.name} {report.pack.version} ({report.pack.digest})",
+        eligibility=report.eligibility.status, fit=report.fit_score,
+        pillars={e.pillar: (e.gap, e.score, e.rank) for e in report.emphases},
+        gaps=gaps, values=values, traits=trait_scores(report),
+    )
 
 
-def snapshot(report: Report) -> Snapshot:
+def _snapshot_v1(report: legacy.ReportV1) -> Snapshot:
     gaps: dict[str, Gap] = {}
     for f in report.findings:
         if f.kind not in ("gap", "missing"):
@@ -122,28 +143,19 @@ def snapshot(report: Report) -> Snapshot:
         if old is None or f.severity > old.severity:
             gaps[f.rule_id] = Gap(f.rule_id, f.title, f.pillar, f.kind, f.severity, f.severity_label, f.message)
     return Snapshot(
-        runner_id=report.runner_id,
-        name=report.name,
-        as_of=report.as_of,
-        edition=report.edition.year,
-        goal=report.goal,
-        sex=report.sex,
-        pack=f"{report.pack.name} {report.pack.version} ({report.pack.digest})",
-        eligibility=report.eligibility.status,
-        fit=report.fit_score,
+        runner_id=report.runner_id, name=report.name, as_of=report.as_of, edition=report.edition.year,
+        goal=report.goal, sex=report.sex, pack=f"{report.pack.name} {report.pack.version} ({report.pack.digest})",
+        eligibility=report.eligibility.status, fit=report.fit_score,
         pillars={e.pillar: (e.gap, e.score, e.rank) for e in report.emphases},
-        gaps=gaps,
-        values=benchmark_values(report),
-        traits=traits_from_report(report),
+        gaps=gaps, values={f: Value(*v) for f, v in legacy.benchmark_values(report).items()},
+        traits=legacy.traits(report), exact=False,
         tests={f.rule_id: frozenset(ev.field for ev in f.evidence) for f in report.findings if f.kind == "missing"},
+        retrait=lambda measured: legacy.traits(report, measured),
     )
 
 
-_INPUTS = {b.field: set(b.inputs or (b.field,)) for t in TRAITS for b in t.benchmarks}
-
-
 def tests_taken(old: Snapshot, new: Snapshot) -> set[str]:
-    """Fields measured since ``old``: a test to take that no longer fires, when it reads one benchmark only.
+    """(1.0) Fields measured since ``old``: a test to take that no longer fires, when it reads one benchmark only.
 
     (A test for a group, such as "no strength test at all", stops firing once any
     one of them is measured, so it does not say which.)
@@ -152,7 +164,7 @@ def tests_taken(old: Snapshot, new: Snapshot) -> set[str]:
     for rid, fields in old.tests.items():
         if rid in new.gaps or not fields:
             continue
-        for bench, inputs in _INPUTS.items():
+        for bench, inputs in _defs()[3].items():
             if fields <= inputs:
                 out |= fields | {bench}
     return out
@@ -252,8 +264,9 @@ class RunnerProgress:
 
 
 def _direction(field_name: str, a: Value, b: Value) -> str | None:
-    if field_name in _BETTER:
-        return _BETTER[field_name]
+    better = _defs()[1]
+    if field_name in better:
+        return better[field_name]
     for v in (a, b):
         if v.state == "below" and isinstance(v.value, (int, float)) and isinstance(v.target, (int, float)):
             return "higher" if v.value < v.target else "lower"
@@ -301,7 +314,7 @@ def _benchmark(field_name: str, a: Value, b: Value) -> BenchmarkChange:
         delta = round(float(b.value) - float(a.value), 4)
     return BenchmarkChange(
         field=field_name,
-        label=_LABELS.get(field_name, field_name.replace("_", " ").capitalize()),
+        label=_defs()[0].get(field_name, field_name.replace("_", " ").capitalize()),
         before=a.display or "not in the report",
         now=b.display or "not in the report",
         state_before=a.state,
@@ -315,10 +328,9 @@ def _benchmark(field_name: str, a: Value, b: Value) -> BenchmarkChange:
     )
 
 
-def compare(old: Snapshot, new: Report | Snapshot) -> RunnerProgress:
+def compare(old: Snapshot, new: AnyReport | Snapshot) -> RunnerProgress:
     """The change from ``old`` to ``new`` for one runner."""
-    new_report = new if isinstance(new, Report) else None
-    cur = snapshot(new) if isinstance(new, Report) else new
+    cur = new if isinstance(new, Snapshot) else snapshot(new)
     if old.runner_id != cur.runner_id:
         raise ProgressError(f"not the same runner: {old.runner_id!r} before, {cur.runner_id!r} now")
     warnings = []
@@ -331,15 +343,23 @@ def compare(old: Snapshot, new: Report | Snapshot) -> RunnerProgress:
     if cur.edition != old.edition:
         warnings.append(f"different target editions ({old.edition} before, {cur.edition} now)")
 
-    # A benchmark measured before (or whose test was taken since) and silent now has no gap.
-    measured = old.measured | tests_taken(old, cur)
+    for which, snap in (("the earlier", old), ("the later", cur)):
+        if not snap.exact:
+            warnings.append(V1_WARNING.format(which=which))
     values_now = dict(cur.values)
-    for f in measured:
-        if f not in values_now and (f in old.values or f in _INPUTS):
-            values_now[f] = Value("no_gap", display="no gap found")
-    traits_now = traits_from_report(new_report, frozenset(measured)) if new_report is not None else cur.traits
+    traits_now = cur.traits
+    if not cur.exact:
+        # A 1.0 report: a benchmark measured before (or whose test was taken since) and silent now has no gap.
+        inputs = _defs()[3]
+        measured = old.measured | tests_taken(old, cur)
+        for f in measured:
+            if f not in values_now and (f in old.values or f in inputs):
+                values_now[f] = Value("no_gap", display="no gap found")
+        if cur.retrait is not None:
+            traits_now = cur.retrait(frozenset(measured))
 
-    fields = sorted(set(old.values) | set(values_now), key=lambda f: (_ORDER.get(f, 999), f))
+    order = _defs()[2]
+    fields = sorted(set(old.values) | set(values_now), key=lambda f: (order.get(f, 999), f))
     absent = Value("absent")
     benchmarks = [_benchmark(f, old.values.get(f, absent), values_now.get(f, absent)) for f in fields]
 
@@ -374,7 +394,7 @@ def compare(old: Snapshot, new: Report | Snapshot) -> RunnerProgress:
     )
 
 
-def compare_reports(old: Report, new: Report) -> RunnerProgress:
+def compare_reports(old: AnyReport, new: AnyReport) -> RunnerProgress:
     """Two reports of the same runner, the earlier first."""
     return compare(snapshot(old), new)
 
@@ -437,7 +457,7 @@ class RosterProgress:
         }
 
 
-def compare_rosters(old: Iterable[Report], new: Iterable[Report], before: str = "before", now: str = "now") -> RosterProgress:
+def compare_rosters(old: Iterable[AnyReport], new: Iterable[AnyReport], before: str = "before", now: str = "now") -> RosterProgress:
     """Two batch outputs of the same roster, matched by runner id (``new`` is streamed)."""
     snaps: dict[str, Snapshot] = {}
     for r in old:
@@ -459,25 +479,43 @@ def compare_rosters(old: Iterable[Report], new: Iterable[Report], before: str = 
 
 # --------------------------------------------------------------------------- files
 
-def _report(data: Any, where: str) -> Report:
+def _report(data: Any, where: str, catalog: Catalog | None = None) -> AnyReport:
     if isinstance(data, dict) and "error" in data and "runner_id" not in data:
         raise ProgressError(f"{where}: holds an error message, not a report")
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    model = legacy.ReportV1 if legacy.is_v1(data) else Report
+    if isinstance(version, str) and version.split(".")[0] not in ("1", "2"):
+        raise ProgressError(f"{where}: report schema {version} is newer than this version of zegama reads (1.0, 2.x)")
     try:
-        return Report.model_validate(data)
+        report = model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(x) for x in first["loc"]) or "report"
         raise ProgressError(f"{where}: not a zegama report ({loc}: {first['msg']}; {exc.error_count()} problem(s))") from None
+    if catalog is not None and isinstance(report, Report) and report.catalog is None:
+        report.catalog = catalog
+    return report
 
 
-def iter_reports(path: str | Path) -> Iterator[Report]:
-    """The reports in a batch output, one JSON object a line (blank lines skipped)."""
+def read_catalog(path: str | Path) -> Catalog | None:
+    """The ``catalog.json`` a batch wrote beside its ``assessments.jsonl``, if it is there."""
+    where = Path(path).with_name("catalog.json")
+    try:
+        return Catalog.model_validate_json(where.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def iter_reports(path: str | Path) -> Iterator[AnyReport]:
+    """The reports in a batch output, one JSON object a line (blank lines skipped), each with the
+    batch's catalog when ``catalog.json`` sits beside the file."""
     try:
         fh = open(path, encoding="utf-8-sig")
     except FileNotFoundError:
         raise ProgressError(f"{path}: file not found") from None
     except OSError as exc:
         raise ProgressError(f"{path}: {exc.strerror}") from None
+    catalog = read_catalog(path)
     with fh:
         for n, line in enumerate(fh, start=1):
             if not line.strip():
@@ -486,7 +524,7 @@ def iter_reports(path: str | Path) -> Iterator[Report]:
                 data = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ProgressError(f"{path}, line {n}: not valid JSON: {exc.msg}") from None
-            yield _report(data, f"{path}, line {n}")
+            yield _report(data, f"{path}, line {n}", catalog)
 
 
 def read_kind(path: str | Path) -> str:
@@ -516,7 +554,7 @@ def read_kind(path: str | Path) -> str:
         raise ProgressError(f"{path}: {exc.strerror}") from None
 
 
-def read_report(path: str | Path) -> Report:
+def read_report(path: str | Path) -> AnyReport:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except FileNotFoundError:

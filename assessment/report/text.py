@@ -7,7 +7,7 @@ import textwrap
 from tabulate import tabulate
 
 from .model import Report
-from .names import PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES
+from .names import DRAW_NOTE, PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES
 
 def _wrap(text: str, width: int, indent: str = "  ") -> str:
     # A bullet ("  - ") starts the first line only; following lines align under the text.
@@ -25,7 +25,7 @@ def _edition_line(r: Report) -> str:
 
 
 def to_json(r: Report) -> str:
-    return r.model_dump_json(indent=2)
+    return r.to_json(indent=2)
 
 
 def to_table(r: Report, width: int = 80) -> str:
@@ -44,7 +44,7 @@ def to_table(r: Report, width: int = 80) -> str:
     out.append(_wrap(e.summary, width))
     for reason in e.reasons:
         out.append(_wrap(f"[{reason.rule_id}] {reason.message}", width, "  - "))
-    out.append(_wrap(e.lottery.note, width))
+    out.append(_wrap(f"{DRAW_NOTE} {e.lottery.note}", width))
     for step in e.next_steps:
         out.append(_wrap(step, width, "  > "))
     out.append("")
@@ -60,8 +60,8 @@ def to_table(r: Report, width: int = 80) -> str:
         out.append("Gaps")
         for f in sorted(gaps, key=lambda f: (-f.severity, f.rule_id)):
             out.append(_wrap(f"[{f.rule_id}] {f.severity_label}: {f.message}", width, "  - "))
-            if f.prescription:
-                out.append(_wrap(f"Train: {f.prescription}", width, "      "))
+            if r.prescription(f):
+                out.append(_wrap(f"Train: {r.prescription(f)}", width, "      "))
         out.append("")
     infos = [f for f in r.findings if f.kind == "info"]
     if infos:
@@ -72,10 +72,10 @@ def to_table(r: Report, width: int = 80) -> str:
     if r.missing:
         out.append("Tests to take (unknown benchmarks count as gaps until measured)")
         for m in r.missing:
-            out.append(_wrap(f"[{m.rule_id}] {m.field}: {m.test}", width, "  - "))
+            out.append(_wrap(f"[{m.rule_id}] {m.field}: {r.rule(m.rule_id).test}", width, "  - "))
         out.append("")
     out.append(f"Suggested week ({PHASE_NAMES[r.phase]} phase)")
-    rows = [[("* " if s.focus else "  ") + PILLAR_NAMES[s.pillar], f"{s.per_week:g}", s.session] for s in r.weekly_sessions]
+    rows = [[("* " if s.focus else "  ") + PILLAR_NAMES[s.pillar], f"{s.per_week:g}", r.session(s)] for s in r.weekly_sessions]
     out.append(tabulate(rows, headers=["Pillar", "/wk", "Session"], tablefmt="simple", maxcolwidths=[None, None, 44]))
     out.append("")
     out.append(_wrap(f"Rule pack {r.pack.name} {r.pack.version} ({r.pack.digest}); rules fired: {', '.join(r.fired_rules)}", width, ""))
@@ -101,12 +101,14 @@ def to_markdown(r: Report) -> str:
     for reason in e.reasons:
         used = f" (results used: {'; '.join(reason.results_used)})" if reason.results_used else ""
         md.append(f"- `{reason.rule_id}` {reason.outcome}: {reason.message}{used}")
-    md += ["", f"**Lottery.** {e.lottery.note} Source: [{e.lottery.source.title}]({e.lottery.source.url}).", ""]
+    src = r.source(e.lottery.source)
+    md += ["", f"**Lottery.** {DRAW_NOTE} {e.lottery.note} Source: [{src.title}]({src.url}).", ""]
     md.append("**Entry routes**")
     md.append("")
     for route in e.routes:
         mark = {True: "applies", False: "does not apply", None: "unknown"}[route.applies]
-        md.append(f"- {route.label} ({mark}): {route.detail} [source]({route.source.url})")
+        info = r.route_info(route.id)
+        md.append(f"- {info.label} ({mark}): {info.detail} [source]({r.source(info.source).url})")
     md += ["", "**Next steps**", ""] + [f"1. {s}" for s in e.next_steps]
     md += ["", "## Training emphases", ""]
     rows = [
@@ -117,30 +119,32 @@ def to_markdown(r: Report) -> str:
     md.append(tabulate(rows, headers=["#", "Pillar", "Score", "Gap", "Phase weight", "Findings (contribution)"], tablefmt="github"))
     md += ["", "## Findings", ""]
     for f in r.findings:
-        md.append(f"### `{f.rule_id}` {f.title} ({f.kind}{', ' + f.severity_label if f.kind == 'gap' else ''})")
+        rule = r.rule(f.rule_id)
+        md.append(f"### `{f.rule_id}` {rule.title} ({f.kind}{', ' + f.severity_label if f.kind == 'gap' else ''})")
         md.append("")
         md.append(f"{f.message}")
         md.append("")
         if f.evidence:
-            md.append("- Evidence (" + f.subject + "): " + "; ".join(
-                f"{ev.field} = {ev.display}" + (f" {ev.unit}" if ev.unit and ev.unit not in ev.display and ev.unit != "h:mm:ss" else "")
+            md.append("- Evidence (" + (f.subject or "runner") + "): " + "; ".join(
+                f"{ev.field} = {ev.shown}" + (f" {ev.unit}" if ev.unit and ev.unit not in ev.shown and ev.unit != "h:mm:ss" else "")
                 for ev in f.evidence))
         for t in f.targets:
-            src = "; ".join(f"[{s.title}]({s.url})" for s in t.sources)
-            md.append(f"- Target {t.name} = {t.display}: {t.description}. {t.derivation or ''} Sources: {src}".replace("  ", " "))
-        md.append(f"- Why it matters: {f.rationale}")
-        if f.prescription:
-            md.append(f"- Train: {f.prescription}")
-        md.append("- Sources: " + "; ".join(f"[{s.title}]({s.url})" for s in f.sources))
+            info = r.target_info(t.name)
+            src = "; ".join(f"[{s.title}]({s.url})" for s in map(r.source, info.sources))
+            md.append(f"- Target {t.name} = {t.shown}: {info.description}. {info.derivation or ''} Sources: {src}".replace("  ", " "))
+        md.append(f"- Why it matters: {rule.rationale}")
+        if r.prescription(f):
+            md.append(f"- Train: {r.prescription(f)}")
+        md.append("- Sources: " + "; ".join(f"[{s.title}]({s.url})" for s in map(r.source, rule.sources)))
         md.append("")
     if r.missing:
         md += ["## Tests to take", ""]
         for m in r.missing:
-            md.append(f"- **{m.field}** (`{m.rule_id}`, {PILLAR_NAMES.get(m.pillar, m.pillar)}): {m.test}")
+            md.append(f"- **{m.field}** (`{m.rule_id}`, {PILLAR_NAMES.get(m.pillar, m.pillar)}): {r.rule(m.rule_id).test}")
         md.append("")
     md += [f"## Suggested week ({PHASE_NAMES[r.phase]} phase)", ""]
     md.append(tabulate(
-        [[PILLAR_NAMES[s.pillar] + (" (focus)" if s.focus else ""), f"{s.per_week:g}", s.session] for s in r.weekly_sessions],
+        [[PILLAR_NAMES[s.pillar] + (" (focus)" if s.focus else ""), f"{s.per_week:g}", r.session(s)] for s in r.weekly_sessions],
         headers=["Pillar", "Per week", "Session"], tablefmt="github"))
     md += ["", f"_Rule pack {r.pack.name} {r.pack.version} ({r.pack.digest}), report schema {r.schema_version}._", ""]
     return "\n".join(md)

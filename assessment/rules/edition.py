@@ -20,7 +20,7 @@ class Edition(BaseModel):
     year: int
     race_date: dt.date
     estimated: bool
-    overridden: bool = False
+    overridden: bool | None = None   # true when --race-date set the date
     preregistration_opens: dt.date | None = None
     preregistration_closes: dt.date | None = None
     draw: dt.date | None = None
@@ -64,7 +64,7 @@ def select_edition(
         year=year,
         race_date=rd,
         estimated=bool(data.get("estimated")) and race_date is None,
-        overridden=race_date is not None,
+        overridden=True if race_date is not None else None,
         preregistration_opens=parse_date(pre.get("opens")),
         preregistration_closes=parse_date(pre.get("closes")),
         draw=parse_date((data.get("draw") or {}).get("value")),

@@ -7,6 +7,7 @@ A pack is a folder::
     parameters.yaml    targets by goal/sex/age band, each with unit, derivation, sources
     race.yaml          course and per-edition entry facts
     scoring.yaml       pillar order, phase weights, weekly session mix
+    benchmarks.yaml    the benchmarks every report lists, each against a parameter
     rules/*.yaml       the rules, each with examples that must and must not fire it
 
 Files are parsed with ``yaml.safe_load`` and validated; nothing in them is ever
@@ -30,9 +31,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import conditions as C
 from .facts import RACE_FIELDS, RUNNER_DERIVED, runner_fields
-from ..model.profile import DURATION_FIELDS, field_unit
+from ..model.profile import DURATION_FIELDS, PROFILE_FIELDS, field_unit
 from ..model.units import format_duration, parse_duration
 
+PROFILE_FIELDS_SET = frozenset(PROFILE_FIELDS)
 PILLARS = ("uphill_power", "downhill_technique", "strength", "race_specificity", "mental_tactical")
 RULE_PILLARS = PILLARS + ("eligibility", "profile")
 DIMENSIONS = ("goal", "sex", "age_band")
@@ -68,6 +70,22 @@ class Parameter(_Strict):
     derivation: str | None = None
     confidence: str | None = None
     sources: list[str] = Field(min_length=1)
+
+
+class BenchmarkDef(_Strict):
+    """A benchmark every report lists: a runner fact against one of the pack's parameters."""
+
+    field: str
+    label: str
+    target: str
+    better: Literal["lower", "higher"]
+    trait: str
+    inputs: list[str] = Field(default_factory=list)
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """The profile fields it is measured from."""
+        return tuple(self.inputs) or (self.field,)
 
 
 class GapSpec(_Strict):
@@ -150,6 +168,8 @@ class RuleBase:
     race: dict[str, Any]
     scoring: dict[str, Any]
     rules: dict[str, CompiledRule]
+    benchmarks: list[BenchmarkDef] = field(default_factory=list)
+    traits: dict[str, str] = field(default_factory=dict)
     layers: list[str] = field(default_factory=list)
     _targets: dict = field(default_factory=dict, repr=False, compare=False)
     _editions: dict = field(default_factory=dict, repr=False, compare=False)  # (as_of, year, race_date) -> Edition
@@ -216,6 +236,7 @@ class RuleBase:
                 "parameters": {k: v.model_dump(mode="json") for k, v in sorted(self.parameters.items())},
                 "race": self.race,
                 "scoring": self.scoring,
+                "benchmarks": [b.model_dump() for b in self.benchmarks],
             },
             sort_keys=True,
             default=str,
@@ -330,6 +351,7 @@ class _Layer:
         self.parameters: dict = {}
         self.race: dict | None = None
         self.scoring: dict | None = None
+        self.benchmarks: dict | None = None
         self.rule_docs: list[tuple[str, Any]] = []
 
 
@@ -363,6 +385,8 @@ def _read_layer(root: Path, problems: list) -> _Layer:
         layer.race = _read_yaml(root / "race.yaml", problems, f"{name}/race.yaml") or {}
     if (root / "scoring.yaml").exists():
         layer.scoring = _read_yaml(root / "scoring.yaml", problems, f"{name}/scoring.yaml") or {}
+    if (root / "benchmarks.yaml").exists():
+        layer.benchmarks = _read_yaml(root / "benchmarks.yaml", problems, f"{name}/benchmarks.yaml") or {}
     rules_dir = root / "rules"
     if rules_dir.is_dir():
         for path in sorted(rules_dir.glob("*.yaml")):
@@ -411,6 +435,7 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
     params_raw: dict = {}
     race: dict = {}
     scoring: dict = {}
+    benchmarks_doc: tuple[str, dict] | None = None  # a layer's file replaces the one it extends
     rule_items: dict[str, tuple[str, Any]] = {}
     for layer in layers:
         ln = layer.root.name
@@ -422,6 +447,8 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
             race = _merge(race, layer.race)
         if layer.scoring:
             scoring = _merge(scoring, layer.scoring)
+        if layer.benchmarks:
+            benchmarks_doc = (f"{ln}/benchmarks.yaml", layer.benchmarks)
         for key, val in (layer.parameters or {}).items():
             if key in params_raw and isinstance(val, dict) and isinstance(params_raw[key][1], dict):
                 # an override keeps the base's description, unit and sources unless it restates them
@@ -483,6 +510,7 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
             rb.rules[compiled.id] = compiled
     _check_chaining(rb, problems)
     _check_scoring(rb, problems)
+    _load_benchmarks(rb, benchmarks_doc, problems)
     if problems:
         raise RuleFileError(problems)
     return rb
@@ -726,6 +754,45 @@ def _check_chaining(rb: RuleBase, problems: list) -> None:
             problems.append((r.file, r.id, f"fact: no rule asserts {r.rule.fact!r} facts"))
 
 
+def _load_benchmarks(rb: RuleBase, doc: tuple[str, dict] | None, problems: list) -> None:
+    if doc is None:
+        problems.append(("benchmarks.yaml", None, "file not found: a pack lists its benchmarks (or extends one that does)"))
+        return
+    rel, body = doc
+    if not isinstance(body, dict) or set(body) - {"traits", "benchmarks"}:
+        problems.append((rel, None, "expected a mapping with 'traits' and 'benchmarks'"))
+        return
+    traits = body.get("traits") or {}
+    if not isinstance(traits, dict) or not all(isinstance(v, str) for v in traits.values()):
+        problems.append((rel, None, "traits: expected a mapping of key to label"))
+        traits = {}
+    rb.traits = dict(traits)
+    allowed = runner_fields()
+    seen: set[str] = set()
+    for i, item in enumerate(body.get("benchmarks") or []):
+        try:
+            b = BenchmarkDef.model_validate(item)
+        except ValidationError as exc:
+            problems.extend((rel, None, f"benchmarks[{i}]: {m}") for m in _pyd_problems(exc))
+            continue
+        where = f"benchmark {b.field}"
+        if b.field in seen:
+            problems.append((rel, None, f"{where}: listed twice"))
+        seen.add(b.field)
+        if b.field not in allowed:
+            problems.append((rel, None, f"{where}: unknown runner field"))
+        for f in b.inputs:
+            if f not in PROFILE_FIELDS_SET:
+                problems.append((rel, None, f"{where}: inputs: {f!r} is not a profile field"))
+        if b.target not in rb.parameters:
+            problems.append((rel, None, f"{where}: target: unresolved parameter {b.target!r}"))
+        elif rb.parameters[b.target].better not in (None, b.better):
+            problems.append((rel, None, f"{where}: better: {b.better} but parameter {b.target} says {rb.parameters[b.target].better}"))
+        if b.trait not in rb.traits:
+            problems.append((rel, None, f"{where}: trait: {b.trait!r} is not one of the traits listed"))
+        rb.benchmarks.append(b)
+
+
 def _check_scoring(rb: RuleBase, problems: list) -> None:
     sc = rb.scoring
     where = f"{Path(rb.layers[0]).name}/scoring.yaml" if rb.layers else "scoring.yaml"
@@ -739,8 +806,18 @@ def _check_scoring(rb: RuleBase, problems: list) -> None:
             problems.append((where, None, f"phase_weights.{phase}: needs a weight for each of {', '.join(PILLARS)}"))
     if not isinstance(sc.get("unknown_severity"), (int, float)):
         problems.append((where, None, "unknown_severity: missing"))
-    if not isinstance(sc.get("session_mix"), dict):
+    mix = sc.get("session_mix")
+    if not isinstance(mix, dict):
         problems.append((where, None, "session_mix: missing"))
+        return
+    for phase in ("base", "build", "race_specific", "taper"):
+        rows = mix.get(phase)
+        if not isinstance(rows, list) or not all(isinstance(s, dict) and {"pillar", "per_week", "session"} <= set(s) for s in rows):
+            problems.append((where, None, f"session_mix.{phase}: a list of {{pillar, per_week, session}}"))
+            continue
+        pillars = [s["pillar"] for s in rows]
+        if len(set(pillars)) != len(pillars) or not set(pillars) <= set(PILLARS):
+            problems.append((where, None, f"session_mix.{phase}: one session per pillar, pillars among {', '.join(PILLARS)}"))
 
 
 def value_unit(name: str) -> str | None:
