@@ -91,6 +91,7 @@ def test_the_catalog_holds_what_the_report_cites_and_no_more():
         r.rule_id for r in report.eligibility.reasons}
     assert set(cat.rules) == cited_rules == set(report.fired_rules)
     cited_targets = {t.name for f in report.findings for t in f.targets}
+    cited_targets |= {t.name for r in report.eligibility.reasons for t in r.targets}
     cited_targets |= {cat.benchmarks[b.field].target for b in report.benchmarks}
     assert cited_targets == set(cat.targets)
     keys = {k for r in cat.rules.values() for k in r.sources} | {k for t in cat.targets.values() for k in t.sources}

@@ -117,3 +117,21 @@ def test_extending_pack_overrides_a_target_without_copying(tmp_path, rb):
     assert rb.constant("min_downhill_sessions") == 1
     assert set(extended.rules) == set(rb.rules)
     assert extended.digest != rb.digest
+
+
+# Sources whose page could not be found again: the site's home is all the pack can give (said in the title).
+HOME_PAGE_ONLY = {"plantiga_cmj", "poles_zegama"}
+
+
+def test_source_urls_point_at_the_page_not_the_site(rb):
+    from urllib.parse import urlparse
+
+    for key, src in rb.sources.items():
+        if src.url.startswith("README.md"):
+            continue  # the project brief, in this repository
+        url = urlparse(src.url)
+        path = url.path.strip("/") or url.query  # ?p=45830 names a page too
+        if key in HOME_PAGE_ONLY:
+            assert "not found" in src.title, key
+        else:
+            assert path, f"source {key}: {src.url} is a site's home page, not the page that supports it"

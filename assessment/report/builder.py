@@ -21,7 +21,7 @@ from ..model.profile import Profile
 from ..rules.edition import Edition
 from ..rules.engine import Match
 from ..rules.rulebase import PILLARS, RuleBase, format_value, value_unit
-from .model import SCHEMA_VERSION, Report
+from .model import SCHEMA_VERSION, Catalog, Report
 
 _CACHE_MAX = 4096  # entries per value cache: memory stays flat whatever the roster
 _SUMMARY = {
@@ -171,6 +171,8 @@ class _Kit:
         self.rules = {rid: _RuleKit(rb, cr, order.get(cr.rule.pillar, 9)) for rid, cr in rb.rules.items()}
         self.routes = list(rb.race.get("entry_routes", []))
         self.catalog = self._catalog()
+        self._models: Catalog | None = None  # the catalog validated once, for assess()
+        self._subsets: dict[tuple, Catalog] = {}  # the part of it a set of fired rules cites
         # which gap rule compares a benchmark with its target
         gap_rules: dict[tuple[str, str], list[str]] = {}
         for rid, cr in sorted(rb.rules.items()):
@@ -225,6 +227,25 @@ class _Kit:
             keys.add(r["source"])
         return {"rules": rules, "targets": targets, "routes": cat["routes"], "benchmarks": cat["benchmarks"],
                 "sessions": cat["sessions"], "sources": {k: cat["sources"][k] for k in sorted(keys)}}
+
+    def catalog_models(self, rule_ids: set[str], target_names: set[str], extra_sources: set[str]) -> Catalog:
+        """:meth:`catalog_for` as models validated once per pack, so a report does not validate them again."""
+        key = (frozenset(rule_ids), frozenset(target_names), frozenset(extra_sources))
+        cat = self._subsets.get(key)
+        if cat is None:
+            if self._models is None:
+                self._models = Catalog.model_validate(self.catalog)
+            full = self._models
+            part = self.catalog_for(rule_ids, target_names, extra_sources)
+            if len(self._subsets) >= _CACHE_MAX:
+                self._subsets.clear()
+            cat = self._subsets[key] = Catalog.model_construct(
+                rules={r: full.rules[r] for r in part["rules"]},
+                targets={n: full.targets[n] for n in part["targets"]},
+                routes=full.routes, benchmarks=full.benchmarks, sessions=full.sessions,
+                sources={s: full.sources[s] for s in part["sources"]},
+            )
+        return cat
 
     def target(self, name: str, value: Any) -> tuple[dict, str]:
         """A target as a report cites it, and how it reads (``44:47``, ``1340 m/h``)."""
@@ -402,7 +423,8 @@ def _eligibility(k: _Kit, matches: list[Match], findings: list[dict], fields_rea
         outcome = f.get("outcome") or ""
         outcomes.add(outcome)
         used = [race_label(m.fact)] if m.fact.get("kind") != "runner" and ("race" in m.fact or "idx" in m.fact) else []
-        reason = {"rule_id": f["rule_id"], "outcome": outcome, "message": f["message"], "results_used": used}
+        reason = {"rule_id": f["rule_id"], "outcome": outcome, "message": f["message"], "results_used": used,
+                  "targets": f["targets"]}
         reasons.append(reason)
         if outcome == "route":
             for route in k.routes:
@@ -491,11 +513,12 @@ def _benchmarks(k: _Kit, runner: dict, fired: dict[str, int]) -> tuple[list[dict
 
 
 def build_report_data(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition, facts: list[dict],
-                      matches: list[Match], *, catalog: bool = True) -> dict:
+                      matches: list[Match], *, catalog: bool | str = True) -> dict:
     """The gap report as plain data: every field of :class:`Report`, nested, in the schema's order.
 
     ``Report.model_validate`` of it is the report; :func:`report_json` of it is its
     JSON. With ``catalog=False`` the catalog is left out (a batch writes it once).
+    (``catalog="models"``: the catalog as validated models, for :func:`build_report`.)
     Parts are shared with other reports of the pack: read the result, never change it.
     """
     k = kit(rb)
@@ -557,14 +580,15 @@ def build_report_data(rb: RuleBase, profile: Profile, as_of: dt.date, edition: E
         fired_rules=sorted(fired),
     )
     if catalog:
-        data["catalog"] = k.catalog_for(set(fired), target_names | bench_targets, {eligibility["lottery"]["source"]})
+        cite = (set(fired), target_names | bench_targets, {eligibility["lottery"]["source"]})
+        data["catalog"] = k.catalog_models(*cite) if catalog == "models" else k.catalog_for(*cite)
     return data
 
 
 def build_report(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition, facts: list[dict],
                  matches: list[Match]) -> Report:
-    """The gap report from the engine's firings, validated."""
-    return Report.model_validate(build_report_data(rb, profile, as_of, edition, facts, matches))
+    """The gap report from the engine's firings, validated (its catalog was, once per pack)."""
+    return Report.model_validate(build_report_data(rb, profile, as_of, edition, facts, matches, catalog="models"))
 
 
 def report_json(data: dict) -> bytes:

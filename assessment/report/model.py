@@ -169,6 +169,7 @@ class EligibilityReason(_Model):
     outcome: str
     message: str
     results_used: list[str] = Field(default_factory=list)
+    targets: list[TargetValue] = Field(default_factory=list)
 
 
 class Route(_Model):
