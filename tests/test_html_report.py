@@ -1,5 +1,7 @@
 """The HTML pages: self-contained, charts with text equivalents, traits, squad page."""
 
+import dataclasses
+import datetime as dt
 import json
 import re
 import subprocess
@@ -12,13 +14,16 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
+from jinja2 import StrictUndefined, UndefinedError, meta
+from markupsafe import escape
 
 from assessment import assess
 from assessment.report.charts import BLUE, ORANGE, PHASE_STYLE, RAMP, phase_spans, radar_segments
 from assessment.cli.main import main
 from assessment.rules.derive import training_phase
-from assessment.report.html import _link, runner_html, squad_html
+from assessment.report.html import ENV, _link, progress_html, runner_html, squad_html
 from assessment.report.names import PILLAR_NAMES
+from assessment.report.progress import compare_reports, compare_rosters
 from assessment.report.render import render
 from assessment.report.traits import pack_definitions, share_of_target, trait_scores
 from assessment.rules.facts import build_facts
@@ -157,9 +162,11 @@ def test_emphases_in_rank_order_with_their_breakdown(skimo, page):
     rows = table_after(page, "Emphases in numbers")
     assert [r[0] for r in rows] == [f"{e.rank}. {PILLAR_NAMES[e.pillar]}" for e in report.emphases]
     for row, e in zip(rows, report.emphases):
-        assert row[1] == f"{e.score:.0f}"
+        assert row[1] == f"{e.score:.0f}" and row[2] == e.action
         for part in e.breakdown:
-            assert f"{part.rule_id} {100 * part.contribution * e.phase_weight:.0f}" in row[4]
+            assert f"{part.rule_id} {e.points(part):.0f}" in row[5]
+        # the base and the findings' points make the score
+        assert e.base + sum(e.points(p) for p in e.breakdown) == pytest.approx(e.score, abs=0.1)
     desc = re.search(r'<desc id="emphases-desc">(.*?)</desc>', page).group(1)
     assert all(f"{PILLAR_NAMES[e.pillar]} {e.score:.0f}" in desc for e in report.emphases)
 
@@ -237,7 +244,8 @@ def test_report_benchmarks_are_the_profile_against_its_targets(name, rb):
             continue
         share = share_of_target(value, target, d.better)
         assert b.share == share and b.state == ("met" if share >= 100 else "below")
-        assert (b.state == "below") == (d.field in gap_fields)  # short of target: its gap rule fired
+        if d.field in gap_fields:  # a gap rule that fired on the benchmark: it is short of target
+            assert b.state == "below"
 
 
 def test_unknown_traits_are_unknown_not_zero():
@@ -358,9 +366,9 @@ def test_squad_page_counts_heatmap_and_groups(squad_reports):
     # Every runner's page is linked.
     for rid, url in links.items():
         assert f'href="{url}"' in html
-    # Session groups: runners whose first or second emphasis (with a score) is the pillar.
+    # Session groups: runners whose first or second emphasis is the pillar, with a gap to build.
     for pillar, name in PILLAR_NAMES.items():
-        members = [r for r in squad_reports if any(e.pillar == pillar and e.score > 0 for e in r.emphases[:2])]
+        members = [r for r in squad_reports if any(e.pillar == pillar and e.action == "build" for e in r.emphases[:2])]
         if members:
             assert f"{name}: {len(members)} runner" in html
     assert "Rows read" in html and ">13<" in html
@@ -386,3 +394,111 @@ def test_report_json_is_unchanged_by_html(skimo):
     runner_html(report, profile)
     assert report.to_json() == before
     assert json.loads(before)["schema_version"] == report.schema_version
+
+
+# --------------------------------------------------------------------------- templates
+
+HOSTILE = """<script>alert("x")</script> <!-- Bar & "Grill" 'n' co -->"""
+PAGE_TEMPLATES = ["runner.html", "squad.html", "progress.html", "roster_progress.html"]
+LOADING_ATTRS = {"src", "srcset", "data", "poster", "background", "action", "formaction", "manifest"}
+
+
+def retest(profile):
+    """The same runner eight weeks on, a little faster uphill."""
+    return assess({**profile, "vk_time": "40:00"}, as_of=AS_OF + dt.timedelta(weeks=8))
+
+
+@pytest.fixture(scope="module")
+def hostile_pages():
+    """Every page, with a runner name, a race name and messages that try to break out of the HTML."""
+    profile = load("skimo")
+    profile["name"] = HOSTILE
+    profile["races"][0]["race"] = HOSTILE
+    report = assess(profile, as_of=AS_OF)
+    progress = dataclasses.replace(compare_reports(report, retest(profile)), warnings=[HOSTILE])
+    roster = dataclasses.replace(compare_rosters([report], [retest(profile)]), warnings=[HOSTILE])
+    return {
+        "runner": runner_html(report, profile),
+        "squad": squad_html([report], {report.runner_id: "runners/x.html"}, head={"roster": HOSTILE, "warnings": [HOSTILE]}),
+        "progress": progress_html(progress),
+        "roster": progress_html(roster),
+    }
+
+
+@pytest.mark.parametrize("kind", ["runner", "squad", "progress", "roster"])
+def test_hostile_text_is_escaped_in_every_page(hostile_pages, kind):
+    html = hostile_pages[kind]
+    assert HOSTILE not in html and "<script" not in html and "<!--" not in html
+    assert str(escape(HOSTILE)) in html             # quotes and & too
+    t = parse(html)
+    assert not t.errors and not t.stack
+    assert HOSTILE in "".join(t.text)               # the reader sees it as typed
+
+
+def test_hostile_race_name_is_escaped_where_it_is_cited(hostile_pages):
+    # The race name reaches the entry profile's reasons and the results they used.
+    assert f"Results used: {escape(HOSTILE)}" in hostile_pages["runner"]
+
+
+@pytest.fixture(scope="module")
+def example_pages():
+    """Every page made from the example profiles."""
+    profiles = {name: load(name) for name in NAMES}
+    reports = {name: assess(p, as_of=AS_OF) for name, p in profiles.items()}
+    later = {name: retest(p) for name, p in profiles.items()}
+    pages = {}
+    for name in NAMES:
+        pages[f"runner {name}"] = runner_html(reports[name], profiles[name])
+        pages[f"runner {name}, report only"] = runner_html(reports[name])
+        pages[f"progress {name}"] = progress_html(compare_reports(reports[name], later[name]))
+    pages["squad"] = squad_html(list(reports.values()), {r.runner_id: f"runners/{r.runner_id}.html" for r in reports.values()},
+                                head={"roster": "club.csv", "counts": {"read": 7, "errors": 1}, "warnings": ["row 7: no runner_id"]})
+    pages["squad, capped"] = squad_html(list(reports.values()), heatmap_rows=2, table_rows=3)
+    pages["roster progress"] = progress_html(compare_rosters(list(reports.values())[1:], list(later.values())[:-1]))
+    return pages
+
+
+def test_pages_load_nothing_and_run_nothing(example_pages, hostile_pages):
+    for name, html in {**example_pages, **hostile_pages}.items():
+        t = parse(html)
+        assert not t.errors and not t.stack, name
+        assert "<script" not in html.lower() and t.tags["script"] == 0, name
+        for tag, attrs in t.attrs:
+            assert not [a for a in attrs if a.startswith("on")], (name, tag, attrs)
+            assert not LOADING_ATTRS & set(attrs), (name, tag, attrs)
+            for key in ("href", "xlink:href"):
+                # Only an anchor may point away from the page (to a cited source, or a runner's page);
+                # the SVG's own references are fragments, and the heat-map's raster is inline data.
+                if key in attrs and tag != "a":
+                    assert attrs[key].startswith(("#", "data:image/png;base64,")), (name, tag, attrs)
+        assert "@import" not in html and "@font-face" not in html, name
+        assert set(re.findall(r"url\(([^)]*)\)", html)) <= {u for u in re.findall(r"url\((#[^)]*)\)", html)}, name
+
+
+def test_one_strict_autoescaping_environment():
+    assert ENV.undefined is StrictUndefined
+    assert all(ENV.autoescape(name) for name in ENV.list_templates() + ["page.txt", None])
+    with pytest.raises(UndefinedError):
+        ENV.from_string("{{ not_in_the_context }}").render()
+    assert str(ENV.from_string("{{ x }}").render(x="<b>&")) == "&lt;b&gt;&amp;"
+
+
+def test_every_template_is_used_by_a_page():
+    # Each page template, with what it extends, includes and imports, covers the whole folder.
+    seen, todo = set(), list(PAGE_TEMPLATES)
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            source = ENV.loader.get_source(ENV, name)[0]
+            todo += [n for n in meta.find_referenced_templates(ENV.parse(source)) if n]
+    assert seen == set(ENV.list_templates())
+    assert {n for n in seen if n.startswith("_")} >= {"_table.html", "_finding.html", "_badge.html", "_card.html"}
+
+
+def test_every_template_renders_strictly_on_the_examples(example_pages):
+    # StrictUndefined: a name a template reads that its context lacks fails the render.
+    assert len(example_pages) == 3 * len(NAMES) + 3
+    for name, html in example_pages.items():
+        assert html.startswith("<!DOCTYPE html>") and html.endswith("</html>\n"), name
+        assert "None" not in "".join(parse(html).text), name
