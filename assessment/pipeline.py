@@ -13,6 +13,7 @@ from .model.profile import Profile, load_profile
 from .report.builder import build_report, build_report_data, catalog_data, report_json  # noqa: F401
 from .report.model import Report
 from .rules.edition import AssessmentError, Edition, parse_date, select_edition  # noqa: F401
+from .rules.checks import check_profile
 from .rules.facts import build_facts
 from .rules.rulebase import RuleBase, default_rulebase, load_rulebase  # noqa: F401
 from .rules.run import run_engine, run_reference
@@ -34,6 +35,7 @@ def _inputs(profile, as_of, rulebase, edition, race_date) -> tuple[Profile, Rule
             editions.clear()
         ed = editions[key] = select_edition(rb, day, edition, rd)
     ed = ed.model_copy()
+    check_profile(rb, p, day)
     return p, rb, day, ed, build_facts(rb, p, day, ed)
 
 

@@ -18,7 +18,7 @@ def races(draw):
     finishers = draw(st.integers(1, 800))
     status = draw(st.sampled_from(["finished", "finished", "finished", "dnf", "dns"]))
     race = {
-        "race": draw(st.sampled_from(["Skyrace", "Trail", "Maratón", "Ultra", "Cross"])),
+        "race": draw(st.sampled_from(["Skyrace", "Trail", "Maratón", "Ultra", "Cross", "Zegama-Aizkorri"])),
         "date": draw(st.dates(dt.date(2022, 1, 1), dt.date(2027, 4, 30))),
         "distance_km": draw(st.floats(3, 180, allow_nan=False).map(lambda x: round(x, 1))),
         "dplus_m": draw(st.integers(0, 9000)),
@@ -29,6 +29,9 @@ def races(draw):
         if draw(st.booleans()):
             race["position"] = draw(st.integers(1, finishers))
             race["finishers"] = finishers
+            if draw(st.booleans()):
+                race["finishers_sex"] = draw(st.integers(1, finishers))
+                race["position_sex"] = draw(st.integers(1, min(race["finishers_sex"], race["position"])))
         if draw(st.booleans()):
             winner = draw(st.integers(20 * 60, 10 * 3600))
             race["winner_time"] = winner / 60
@@ -64,6 +67,11 @@ OPTIONAL = {
     "elite_invite": st.booleans(),
     "sponsor_entry": st.booleans(),
     "zegama_finishes": st.integers(0, 20),
+    "every_edition_finisher": st.booleans(),
+    "zegama_resident": st.booleans(),
+    "unsuccessful_draws": st.integers(0, 12),
+    "goal_time": _clock(3 * 60 + 40, 8 * 60),
+    "longest_run_time": _clock(40, 6 * 60),
     "itra_index": st.integers(200, 950),
     "utmb_index": st.integers(200, 950),
     "races": st.lists(races(), max_size=4),
@@ -87,4 +95,27 @@ def profiles(draw):
     p = {"runner_id": draw(st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True))}
     p.update(draw(st.fixed_dictionaries({}, optional=OPTIONAL)))
     p.update(draw(heart_rates()))
+    return consistent(p)
+
+
+SHORT_RACING = {"short_mountain", "road_vertical", "cross_country", "track", "road"}
+
+
+def consistent(p: dict) -> dict:
+    """Drop what a profile's own cross-field checks refuse (see assessment.model.profile)."""
+    bg = p.get("background")
+    if bg and "ultra_only" in bg and SHORT_RACING & set(bg):
+        p["background"] = [b for b in bg if b != "ultra_only"]
+    finished_here = sum(1 for r in p.get("races", ()) if r["race"] == "Zegama-Aizkorri" and r["status"] == "finished")
+    if "age" in p:
+        room = max(0, p["age"] - 17)
+        if finished_here > room:
+            p["races"] = [r for r in p["races"] if r["race"] != "Zegama-Aizkorri"]
+            finished_here = 0
+        if p.get("zegama_finishes", 0) > room:
+            p["zegama_finishes"] = room
+    if "zegama_finishes" in p and p["zegama_finishes"] < finished_here:
+        p["zegama_finishes"] = finished_here
+    if p.get("every_edition_finisher") and p.get("zegama_finishes", 1) < 22:
+        p["every_edition_finisher"] = False  # finishing every edition means 22 or more finishes by now
     return p

@@ -16,6 +16,7 @@ from hypothesis import given, settings, strategies as st
 from assessment import assess, load_rulebase
 from assessment.pipeline import default_rulebase
 from assessment.rules.compiler import ruleset_name
+from tests.strategies import consistent
 from tests.conftest import AS_OF, ROOT
 
 CUSTOM_PACK = ROOT / "examples" / "custom_pack"
@@ -77,7 +78,7 @@ def profiles(draw):
     chosen = draw(st.lists(st.sampled_from(sorted(FIELDS)), unique=True, max_size=len(FIELDS)))
     profile = {"runner_id": f"r{draw(st.integers(0, 10_000))}"}
     profile.update({name: draw(FIELDS[name]) for name in chosen})
-    return profile
+    return consistent(profile)
 
 
 dates = st.dates(dt.date(2026, 6, 1), dt.date(2027, 5, 1))

@@ -36,12 +36,33 @@ def test_km_effort_is_km_plus_dplus_over_100():
     assert derive.km_effort(None, 1000) is None
 
 
-def test_recent_means_one_of_the_two_seasons_before_the_edition():
-    assert derive.is_recent(2026, 2027) is True
-    assert derive.is_recent(2025, 2027) is True
-    assert derive.is_recent(2024, 2027) is False
-    assert derive.is_recent(2027, 2027) is False
-    assert derive.is_recent(None, 2027) is None
+def test_recent_means_the_editions_season_before_race_day_and_the_two_before():
+    race_day = dt.date(2027, 5, 16)
+    assert derive.is_recent(dt.date(2026, 8, 1), 2027, race_day) is True
+    assert derive.is_recent(dt.date(2025, 6, 1), 2027, race_day) is True
+    assert derive.is_recent(dt.date(2024, 12, 31), 2027, race_day) is False
+    # March of the edition's own year: recent (it was "older than the two seasons before" in 1.0).
+    assert derive.is_recent(dt.date(2027, 3, 14), 2027, race_day) is True
+    assert derive.is_recent(dt.date(2027, 5, 16), 2027, race_day) is False  # race day itself is not before it
+    assert derive.is_recent(None, 2027, race_day) is None
+
+
+def test_sancti_spiritu_arrival_falls_from_the_leaders_share_to_the_back_of_the_field():
+    front, back = (216.67, 0.4763), (472.37, 0.4128)
+    assert derive.ss_arrival(216.67, front, back) == pytest.approx(103.2, abs=0.1)   # Jornet 2022: 1:43:12
+    assert derive.ss_arrival(472.37, front, back) == pytest.approx(195.0, abs=0.1)   # the 2013 runner on the barrier
+    assert derive.ss_arrival(420, front, back) == pytest.approx(178.9, abs=0.2)      # the finish level: 15 min to spare
+    times = [240, 300, 360, 420, 480]
+    arrivals = [derive.ss_arrival(t, front, back) for t in times]
+    assert arrivals == sorted(arrivals)  # slower finishers arrive later, however the share falls
+
+
+def test_lottery_odds_by_tickets():
+    one = derive.lottery_odds(1, 225, 11529, 3)
+    assert one == pytest.approx(225 / (11529 * 3), rel=0.01)       # about 0.65%
+    assert derive.lottery_odds(4, 225, 11529, 3) == pytest.approx(4 * one, rel=0.01)
+    assert derive.lottery_odds(1, 225, 11529, 2) > one > derive.lottery_odds(1, 225, 11529, 4)
+    assert derive.lottery_odds(1, None, 11529, 3) is None
 
 
 def test_vam_and_vertical_power_from_vk():
@@ -67,10 +88,11 @@ def test_age_bands_clamp_to_the_norm_table():
 
 
 def test_background_tags():
-    tags = derive.background_tags(["skimo"], [], 115)
+    tags = derive.background_tags(["skimo"], [])
     assert tags["zegama_like_background"] and not tags["ultra_only"]
-    assert derive.background_tags(["road", "track"], [], 115)["road_only"]
-    assert not derive.background_tags(["road", "short_mountain"], [], 115)["road_only"]
-    assert derive.background_tags([], [160, 250], 115)["ultra_only_history"]
-    assert not derive.background_tags([], [160, 40], 115)["ultra_only_history"]
-    assert not derive.background_tags([], [], 115)["ultra_only"]
+    assert derive.background_tags(["road", "track"], [])["road_only"]
+    assert not derive.background_tags(["road", "short_mountain"], [])["road_only"]
+    assert derive.background_tags([], [True, True])["ultra_only_history"]
+    assert not derive.background_tags([], [True, False])["ultra_only_history"]
+    assert not derive.background_tags([], [True, None, False])["ultra_only_history"]
+    assert not derive.background_tags([], [])["ultra_only"]

@@ -120,7 +120,7 @@ def test_extending_pack_overrides_a_target_without_copying(tmp_path, rb):
 
 
 # Sources whose page could not be found again: the site's home is all the pack can give (said in the title).
-HOME_PAGE_ONLY = {"plantiga_cmj", "poles_zegama"}
+HOME_PAGE_ONLY = {"poles_zegama", "runningdutchman2023", "ss_splits"}
 
 
 def test_source_urls_point_at_the_page_not_the_site(rb):

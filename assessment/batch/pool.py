@@ -56,7 +56,7 @@ class Assessed:
     runner_id: str
     name: str | None
     status: str
-    fit_score: int
+    fit_score: int | None
     weeks_to_race: float
     phase: str
     edition: dict[str, Any]
@@ -109,7 +109,7 @@ def from_data(data: dict, json: bytes, catalog: dict) -> Assessed:
         runner_id=data["runner_id"],
         name=data.get("name"),
         status=data["eligibility"]["status"],
-        fit_score=data["fit_score"],
+        fit_score=data.get("fit_score"),
         weeks_to_race=data["weeks_to_race"],
         phase=data["phase"],
         edition={"year": ed["year"], "race_date": ed["race_date"].isoformat(), "estimated": ed["estimated"]},

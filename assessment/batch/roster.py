@@ -31,7 +31,7 @@ from ..model.profile import (
     RACE_FIELDS,
     Profile,
     RaceResult,
-    describe_validation_error,
+    describe_error,
 )
 from ..model.units import format_duration
 
@@ -338,8 +338,10 @@ def validate_dropping(
         try:
             return model.model_validate(data), dropped
         except ValidationError as exc:
-            described = describe_validation_error(exc)
             errors = exc.errors()
+            # one message per error: a cross-field check's problems, joined, name every field involved
+            described = [("", "; ".join(f"{f}: {m}" if f else m for f, m in describe_error(e))) if not e["loc"]
+                         else describe_error(e)[0] for e in errors]
         progress = False
         hopeless = False
         bg_items: set[int] = set()

@@ -284,6 +284,7 @@ class SquadSummary:
     gap_info: dict[str, tuple[str, str]] = field(default_factory=dict)
     missing: Counter = field(default_factory=Counter)
     fit_total: int = 0
+    fit_runners: int = 0
     fit_min: int | None = None
     fit_max: int | None = None
     group_sizes: dict[str, int] = field(default_factory=dict)
@@ -296,19 +297,21 @@ class SquadSummary:
         if self.edition is None:
             self.edition = {**a.edition, "weeks_to_race": a.weeks_to_race, "phase": a.phase}
         self.eligibility[a.status] += 1
-        if a.emphases and a.emphases[0][2] > 0:
+        if a.emphases and a.emphases[0][1] > 0:  # a first emphasis with a gap to build
             self.first_emphasis[a.emphases[0][0]] += 1
         for rule_id, title, pillar in a.gaps:
             self.gap_info.setdefault(rule_id, (title, pillar))
         self.gaps.update(rule_id for rule_id, _, _ in a.gaps)
         self.missing.update(a.missing)
-        self.fit_total += a.fit_score
-        self.fit_min = a.fit_score if self.fit_min is None else min(self.fit_min, a.fit_score)
-        self.fit_max = a.fit_score if self.fit_max is None else max(self.fit_max, a.fit_score)
+        if a.fit_score is not None:  # a runner with no benchmark measured has no fit to average
+            self.fit_runners += 1
+            self.fit_total += a.fit_score
+            self.fit_min = a.fit_score if self.fit_min is None else min(self.fit_min, a.fit_score)
+            self.fit_max = a.fit_score if self.fit_max is None else max(self.fit_max, a.fit_score)
 
     @property
     def fit_mean(self) -> float | None:
-        return round(self.fit_total / self.assessed, 1) if self.assessed else None
+        return round(self.fit_total / self.fit_runners, 1) if self.fit_runners else None
 
     def counts_line(self) -> str:
         return f"read {self.read}, assessed {self.assessed}, with errors {self.errors}"
@@ -335,7 +338,7 @@ class SquadSummary:
                 "problems": self.problems, "race_problems": self.race_problems,
             },
             "eligibility": {s: self.eligibility.get(s, 0) for s in ELIGIBILITY},
-            "fit_score": {"mean": self.fit_mean, "min": self.fit_min, "max": self.fit_max},
+            "fit_score": {"mean": self.fit_mean, "min": self.fit_min, "max": self.fit_max, "runners": self.fit_runners},
             "first_emphasis": {p: self.first_emphasis.get(p, 0) for p in PILLARS},
             "common_gaps": self.common_gaps(),
             "tests_to_take": self.common_missing(),
@@ -381,7 +384,8 @@ def _summary_sections(s: SquadSummary, fmt: str, warnings: bool = True) -> Itera
     rows = [[s, n] for s, n in s.head()["eligibility"].items()] + [["not assessed (error)", s.errors]]
     yield tabulate(rows, headers=["status", "runners"], tablefmt=tf) + "\n"
     if s.fit_mean is not None:
-        yield f"\nProfile fit: mean {s.fit_mean:g}, range {s.fit_min}-{s.fit_max} (out of 100)\n"
+        yield (f"\nProfile fit: mean {s.fit_mean:g}, range {s.fit_min}-{s.fit_max} (out of 100, over the benchmarks "
+               f"measured; {s.fit_runners} of {s.assessed} runners measured at least one)\n")
     if s.first_emphasis:
         yield f"\n{'## ' if md else ''}First emphasis\n\n"
         rows = [[PILLAR_NAMES[p], n] for p, n in s.head()["first_emphasis"].items()]
@@ -730,7 +734,7 @@ def _write_row(
         if a.json is not None:  # else a worker spooled it (see batch_pool.RowPool)
             jsonl.fh.buffer.write(a.json + b"\n")  # only bytes go to this file: no text buffered above
         for pillar, gap, score, rank in a.emphases[:2]:
-            if score > 0:
+            if gap > 0:  # a session group gathers the runners with a gap to build there
                 scratch.add_member(pillar, gap, score, rank, row.line, a.runner_id, a.name)
         if runners_tmp is not None:
             stem = scratch.claim_name(safe_file_stem(a.runner_id, row.line))

@@ -204,7 +204,9 @@ def _show_text(rb, d: dict) -> str:
 def show_cmd(rule_id, rules_path, fmt):
     """Show one rule: condition in words, targets with sources, rationale, examples."""
     rb = load_pack_or_exit(rules_path, fmt)
-    rid = rule_id.strip().upper()
+    rid = rb.resolve(rule_id)
+    if rid != rule_id.strip().upper() and fmt != "json":
+        click.echo(f"{rule_id.strip().upper()} was renamed {rid}.\n")
     if rid not in rb.rules:
         near = [r for r in sorted(rb.rules) if r[:2] == rid[:2]] or sorted(rb.rules)
         fail(fmt, "unknown_rule", f"no rule {rule_id!r} in {rb.name}; try one of: {', '.join(near[:12])}")
@@ -355,7 +357,7 @@ def explain_cmd(profile, rule_id, fmt, rules_path, as_of, edition, race_date):
     from ..model.profile import ProfileError
 
     rb = load_pack_or_exit(rules_path, fmt)
-    rid = rule_id.strip().upper()
+    rid = rb.resolve(rule_id)
     try:
         data = read_document(profile)
         result = explain(data, rid, as_of=as_of, rulebase=rb, edition=edition, race_date=race_date)

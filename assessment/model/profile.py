@@ -112,8 +112,11 @@ class RaceResult(BaseModel):
     distance_km: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(0.5, 400, unit="km")
     dplus_m: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(0, 30000, unit="m")
     circuit: Annotated[Circuit | None, BeforeValidator(_blank_none)] = None
-    position: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(1, 100000)
-    finishers: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(1, 100000)
+    position: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(1, 100000, doc="Overall finishing position")
+    finishers: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(1, 100000, doc="Finishers overall")
+    position_sex: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(
+        1, 100000, doc="Position among the runners of the same sex (used before the overall one when given)")
+    finishers_sex: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(1, 100000, doc="Finishers of the same sex")
     time: Annotated[Minutes | None, BeforeValidator(_blank_none)] = _opt(1, 60 * 24 * 7, unit="h:mm:ss")
     winner_time: Annotated[Minutes | None, BeforeValidator(_blank_none)] = _opt(1, 60 * 24 * 7, unit="h:mm:ss")
     status: Annotated[RaceStatus, BeforeValidator(lambda v: v or "finished")] = "finished"  # type: ignore[assignment]
@@ -129,8 +132,15 @@ class RaceResult(BaseModel):
                 f"time ({format_duration(self.time)}) cannot be faster than winner_time "
                 f"({format_duration(self.winner_time)})"
             )
-        if self.status != RaceStatus.finished.value and self.position is not None:
+        if self.status != RaceStatus.finished.value and (self.position is not None or self.position_sex is not None):
             raise ValueError(f"a race with status {self.status} cannot have a finishing position")
+        pairs = (("position_sex", "finishers_sex", "position among the same sex"),
+                 ("position_sex", "position", "position among the same sex"),
+                 ("finishers_sex", "finishers", "finishers of the same sex"))
+        for low, high, what in pairs:
+            a, b = getattr(self, low), getattr(self, high)
+            if a is not None and b is not None and a > b:
+                raise ValueError(f"{low} ({a}) cannot be greater than {high} ({b}): {what} is part of it")
         return self
 
 
@@ -154,13 +164,15 @@ class Profile(BaseModel):
     age: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(10, 100, unit="years")
     body_mass_kg: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(30, 160, unit="kg")
     goal: Annotated[Goal, BeforeValidator(lambda v: "compete" if v in ("", None) else str(v).strip().lower())] = "compete"  # type: ignore[assignment]
+    goal_time: Annotated[Minutes | None, BeforeValidator(_blank_none)] = _opt(
+        180, 480, unit="h:mm:ss", doc="Your own goal time at Zegama: replaces the goal level's time in every target")
     background: Annotated[list[Background], BeforeValidator(_background_list)] = Field(default_factory=list)
 
     vk_time: Annotated[Minutes | None, BeforeValidator(_blank_none)] = _opt(
         25, 240, unit="h:mm:ss", doc="Vertical-km time: about 1,000 m D+ in under 5 km"
     )
     uphill_test_vam: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(
-        200, 2300, unit="m/h", doc="Vertical metres per hour held over a 20-30 min steep uphill test"
+        200, 2300, unit="m/h", doc="Vertical metres per hour held over a 30-min all-out steady climb at about 15%"
     )
     flat_10k_time: Annotated[Minutes | None, BeforeValidator(_blank_none)] = _opt(25, 150, unit="h:mm:ss")
     max_hr: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(120, 230, unit="bpm")
@@ -177,6 +189,8 @@ class Profile(BaseModel):
     uphill_sessions_per_week: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(0, 14, unit="/week")
     downhill_sessions_per_week: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(0, 14, unit="/week")
     longest_climb_m: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(0, 5000, unit="m")
+    longest_run_time: Annotated[Minutes | None, BeforeValidator(_blank_none)] = _opt(
+        10, 24 * 60, unit="h:mm:ss", doc="Your longest run of the last eight weeks, in time")
     uses_poles: Annotated[YesNo | None, BeforeValidator(_blank_none)] = None
 
     crowd_composure: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(1, 5, unit="1-5")
@@ -187,6 +201,10 @@ class Profile(BaseModel):
     elite_invite: Annotated[YesNo | None, BeforeValidator(_blank_none)] = None
     sponsor_entry: Annotated[YesNo | None, BeforeValidator(_blank_none)] = None
     zegama_finishes: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(0, 30)
+    every_edition_finisher: Annotated[YesNo | None, BeforeValidator(_blank_none)] = None
+    zegama_resident: Annotated[YesNo | None, BeforeValidator(_blank_none)] = None
+    unsuccessful_draws: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(
+        0, 30, doc="Earlier pre-registrations for the draw that won no place (each adds a ticket)")
     itra_index: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(0, 1000)
     utmb_index: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(0, 1000)
 
@@ -210,11 +228,53 @@ class Profile(BaseModel):
                 raise ValueError(f"{low} ({a}) must be below {high} ({b})")
         return self
 
+    @model_validator(mode="after")
+    def _consistent(self) -> "Profile":
+        problems = cross_field_problems(self)
+        if problems:
+            raise ValueError("\n".join(problems))  # one problem a line, each "field: message"
+        return self
+
+
+#: Racing backgrounds that say the runner races short: "ultra_only" (only ultras) contradicts them.
+SHORT_RACING = ("short_mountain", "road_vertical", "cross_country", "track", "road")
+
+
+def is_zegama(name: str | None, distance_km: float | None) -> bool:
+    """A result at the Zegama-Aizkorri marathon itself (not its vertical kilometre)."""
+    if not name or "zegama" not in name.lower():
+        return False
+    low = name.lower()
+    if any(w in low for w in ("vk", "vertical", "bertikal", "junior", "kilometro", "kilómetro")):
+        return False
+    return distance_km is None or distance_km >= 30
+
+
+def cross_field_problems(p: "Profile") -> list[str]:
+    """Answers that cannot all be true, each naming the fields involved."""
+    out = []
+    bg = set(p.background)
+    if "ultra_only" in bg:
+        for other in SHORT_RACING:
+            if other in bg:
+                out.append(f"background: ultra_only and {other} contradict each other "
+                           "(ultra_only means you race only ultras): keep one")
+    if p.zegama_finishes is not None and p.age is not None and p.zegama_finishes > max(0, p.age - 17):
+        out.append(f"zegama_finishes: {p.zegama_finishes} finishes and age {p.age} cannot both be right: "
+                   "the race takes one start a year, from age 18")
+    if p.every_edition_finisher and p.zegama_finishes == 0:
+        out.append("every_edition_finisher: yes, but zegama_finishes is 0")
+    finished_here = sum(1 for r in p.races if r.status == "finished" and is_zegama(r.race, r.distance_km))
+    if p.zegama_finishes is not None and finished_here > p.zegama_finishes:
+        out.append(f"zegama_finishes: {p.zegama_finishes}, but races lists {finished_here} Zegama "
+                   f"finish{'es' if finished_here > 1 else ''}")
+    return out
+
 
 #: Fields in the order of the public contract (CSV header order).
 PROFILE_FIELDS: tuple[str, ...] = tuple(n for n in Profile.model_fields if n != "races")
 RACE_FIELDS: tuple[str, ...] = tuple(RaceResult.model_fields)
-DURATION_FIELDS = frozenset({"vk_time", "flat_10k_time", "time", "winner_time"})
+DURATION_FIELDS = frozenset({"vk_time", "flat_10k_time", "time", "winner_time", "goal_time", "longest_run_time"})
 
 
 def field_unit(name: str) -> str | None:
@@ -234,29 +294,38 @@ class ProfileError(ValueError):
         super().__init__("; ".join(f"{f}: {m}" if f else m for f, m in problems))
 
 
+def describe_error(err: dict) -> list[tuple[str, str]]:
+    """One pydantic error as (field, message) pairs a person can read (a cross-field check may give several)."""
+    loc = ".".join(str(p) for p in err["loc"]) if err["loc"] else ""
+    field = str(err["loc"][-1]) if err["loc"] else ""
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if not loc:
+        # cross-field problems: one a line, "field: message"
+        out = []
+        for line in msg.split("\n"):
+            name, _, rest = line.partition(": ")
+            out.append((name, rest) if rest and name in Profile.model_fields else ("", line))
+        return out
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field"
+    bounds = {"greater_than_equal": ("ge", "at least"), "less_than_equal": ("le", "at most")}
+    if err["type"] in bounds:
+        key, words = bounds[err["type"]]
+        limit = err.get("ctx", {}).get(key)
+        unit = field_unit(field)
+        shown = format_duration(limit) if field in DURATION_FIELDS else f"{limit:g}" if isinstance(limit, (int, float)) else limit
+        value = err.get("input")
+        value = format_duration(value) if field in DURATION_FIELDS and isinstance(value, (int, float)) else value
+        unit_txt = f" {unit}" if unit and field not in DURATION_FIELDS else ""
+        msg = f"{value} is not physically plausible: it must be {words} {shown}{unit_txt}"
+    return [(loc, msg)]
+
+
 def describe_validation_error(exc: ValidationError) -> list[tuple[str, str]]:
     """Turn a pydantic error into (field, message) pairs a person can read."""
-    out = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) if err["loc"] else ""
-        field = str(err["loc"][-1]) if err["loc"] else ""
-        msg = err["msg"]
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        bounds = {"greater_than_equal": ("ge", "at least"), "less_than_equal": ("le", "at most")}
-        if err["type"] in bounds:
-            key, words = bounds[err["type"]]
-            limit = err.get("ctx", {}).get(key)
-            unit = field_unit(field)
-            shown = format_duration(limit) if field in DURATION_FIELDS else f"{limit:g}" if isinstance(limit, (int, float)) else limit
-            value = err.get("input")
-            value = format_duration(value) if field in DURATION_FIELDS and isinstance(value, (int, float)) else value
-            unit_txt = f" {unit}" if unit and field not in DURATION_FIELDS else ""
-            msg = f"{value} is not physically plausible: it must be {words} {shown}{unit_txt}"
-        out.append((loc, msg))
-    return out
+    return [pair for err in exc.errors() for pair in describe_error(err)]
 
 
 def load_profile(data: Any) -> Profile:

@@ -20,6 +20,7 @@ from typing import Any
 from ..model.profile import Profile
 from ..rules.edition import Edition
 from ..rules.engine import Match
+from ..rules import derive
 from ..rules.rulebase import PILLARS, RuleBase, format_value, value_unit
 from .model import SCHEMA_VERSION, Catalog, Report
 
@@ -97,13 +98,18 @@ def eligibility_status(outcomes: set[str]) -> str:
     return "not_eligible"
 
 
-def route_applies(route: dict, runner: dict, applies_routes: set[str]) -> bool | None:
-    """Does an entry route apply: from its profile field (unknown when unanswered); the draw always does."""
+def route_applies(route: dict, runner: dict, fired: set[str]) -> bool | None:
+    """Does an entry route apply: its rule fired, or its profile field says so (unknown when unanswered,
+    or when a rule-based route's rule did not fire); the draw always does."""
+    if route["id"] == "lottery":
+        return True
+    if route.get("rule") and route["rule"] in fired:
+        return True
     field = route.get("profile_field")
     if field:
         v = runner.get(field)
-        return None if v is None else bool(v) or route["id"] in applies_routes
-    return True if route["id"] == "lottery" else None
+        return None if v is None else bool(v)
+    return None
 
 
 def _placeholders(message: str) -> list[str] | None:
@@ -194,7 +200,7 @@ class _Kit:
         rb = self.rb
         rules = {
             rid: _strip({"title": r.title, "pillar": r.pillar, "kind": r.kind, "weight": r.weight, "rationale": r.rationale,
-                         "prescription": r.prescription, "test": r.test, "sources": list(r.sources)})
+                         "prescription": r.default_prescription, "test": r.test, "sources": list(r.sources)})
             for rid, r in ((rid, cr.rule) for rid, cr in sorted(rb.rules.items()))
         }
         targets = {
@@ -202,7 +208,8 @@ class _Kit:
                        "confidence": p.confidence, "sources": list(p.sources)})
             for n, p in sorted(rb.parameters.items())
         }
-        routes = {r["id"]: {"label": r["label"], "detail": r["detail"], "source": r["source"]} for r in self.routes}
+        routes = {r["id"]: {"short": r.get("short") or r["id"], "label": r["label"], "detail": r["detail"],
+                            "source": r["source"]} for r in self.routes}
         benchmarks = {
             b.field: _strip({"label": b.label, "unit": value_unit(b.field), "target": b.target, "better": b.better,
                              "trait": b.trait, "trait_label": rb.traits.get(b.trait, b.trait)})
@@ -306,24 +313,42 @@ class _Kit:
             d = self._displays[key] = format_value(field, value)
         return d
 
-    def lottery(self, edition: Edition) -> dict:
-        out = self._lottery.get(edition.year)
+    def lottery(self, edition: Edition, tickets: int = 1) -> dict:
+        key = (edition.year, tickets)
+        out = self._lottery.get(key)
         if out is None:
-            ed = (self.rb.race.get("editions") or {}).get(edition.year) or {}
+            rb = self.rb
+            ed = (rb.race.get("editions") or {}).get(edition.year) or {}
             places = (ed.get("lottery_places") or {}).get("value")
             applicants = (ed.get("applicants") or {}).get("value")
-            source = (ed.get("applicants") or {}).get("source") or (self.rb.race.get("entry_routes") or [{}])[0].get("source")
-            odds = round(100 * places / applicants, 2) if places and applicants else None
-            if odds is None:
-                note = f"The numbers of lottery places and applicants for {edition.year} are not known yet."
+            source = (ed.get("applicants") or {}).get("source") or self.routes[0]["source"]
+            mean = rb.constant("mean_tickets")
+            lot: dict[str, Any] = {"edition": edition.year, "places": places, "applicants": applicants,
+                                   "tickets": tickets}
+            if places and applicants:
+                headline = 100 * places / applicants
+                odds = [100 * derive.lottery_odds(tickets, places, applicants, m) for m in (mean, mean + 1, mean - 1)]
+                lot.update(headline_pct=round(headline, 2), odds_pct=round(odds[0], 2),
+                           odds_low_pct=round(odds[1], 2), odds_high_pct=round(odds[2], 2))
+                figures = ", the 2026 figures" if ed.get("estimated") else ""
+                note = (f"{places} of {applicants:,} applicants won a place ({pct(headline)}{figures}). Each applicant "
+                        f"holds one ticket plus one for every earlier unsuccessful pre-registration, about {mean:g} on "
+                        f"average: with {tickets} ticket{'s' if tickets != 1 else ''} your chance is about "
+                        f"{pct(odds[0])} ({pct(odds[1])} to {pct(odds[2])} for {mean - 1:g} to {mean + 1:g} tickets on average).")
             else:
-                note = (f"About {odds:.1f}% of applicants got a lottery place ({places} of {applicants:,}"
-                        f"{', the 2026 figures' if ed.get('estimated') else ''}).")
-            out = self._lottery[edition.year] = _strip({
-                "edition": edition.year, "places": places, "applicants": applicants, "odds_pct": odds,
-                "estimated": bool(ed.get("estimated")), "source": source, "note": note,
-            })
+                note = f"The numbers of lottery places and applicants for {edition.year} are not known yet."
+            lot.update(estimated=bool(ed.get("estimated")), source=source, note=note)
+            if len(self._lottery) >= 256:
+                self._lottery.clear()
+            out = self._lottery[key] = lot
         return out
+
+
+def pct(value: float) -> str:
+    """A percentage as a person reads it: 1.95 -> '2.0%', 0.65 -> '0.65%' (two figures below 1%)."""
+    if value < 1:
+        return f"{value:.2f}%"
+    return f"{value:.1f}%"
 
 
 _kits: dict[int, _Kit] = {}
@@ -408,68 +433,101 @@ def _finding(k: _Kit, rk: _RuleKit, fact: dict, runner: dict) -> tuple[dict, lis
     finding["evidence"] = evidence
     finding["targets"] = targets
     finding["message"] = rule.message.format_map(fill)
+    advice = rule.prescription_for(runner["phase"])
+    if advice is not None and "{retest}" in advice:
+        advice = advice.replace("{retest}", retest_advice(runner["weeks_to_race"]))
+    if advice != rule.default_prescription:
+        finding["prescription"] = advice  # the phase's own advice, or the default with its dates filled in
     return finding, [f for f, _ in rk.fields], set(target_values)
 
 
-def _eligibility(k: _Kit, matches: list[Match], findings: list[dict], fields_read: list[list[str]],
-                 runner: dict, edition: Edition) -> dict:
-    rb = k.rb
+def retest_advice(weeks: float) -> str:
+    """When to re-test, for the weeks left: never a re-test that falls in the taper or after race day."""
+    if weeks > 10:
+        return "re-test in 6-8 weeks"
+    if weeks >= 4:
+        return f"re-test once, about {int(weeks) - 2} weeks from now, before the taper"
+    return "there is no time left to re-test before race day"
+
+
+def _eligibility(k: _Kit, matches: list[Match], findings: list[dict], runner: dict, edition: Edition,
+                 as_of: dt.date) -> dict:
     reasons = []
     outcomes: set[str] = set()
-    applies_routes: set[str] = set()
-    for m, f, read in zip(matches, findings, fields_read):
+    fired: set[str] = set()
+    for m, f in zip(matches, findings):
         if f["kind"] != "eligibility":
             continue
         outcome = f.get("outcome") or ""
         outcomes.add(outcome)
+        fired.add(f["rule_id"])
         used = [race_label(m.fact)] if m.fact.get("kind") != "runner" and ("race" in m.fact or "idx" in m.fact) else []
-        reason = {"rule_id": f["rule_id"], "outcome": outcome, "message": f["message"], "results_used": used,
-                  "targets": f["targets"]}
-        reasons.append(reason)
-        if outcome == "route":
-            for route in k.routes:
-                if route.get("profile_field") and route["profile_field"] in read:
-                    applies_routes.add(route["id"])
+        reasons.append({"rule_id": f["rule_id"], "outcome": outcome, "message": f["message"], "results_used": used,
+                        "targets": f["targets"]})
     status = eligibility_status(outcomes)
-    routes = [_strip({"id": r["id"], "applies": route_applies(r, runner, applies_routes)}) for r in k.routes]
-    blocks = "blocks" in outcomes
-    key = (edition.year, edition.preregistration_opens, edition.preregistration_closes, edition.estimated, status, blocks)
-    steps = k.steps.get(key)
-    if steps is None:
-        if len(k.steps) >= 256:
-            k.steps.clear()
-        steps = k.steps[key] = next_steps(rb, edition, status, blocks)
+    routes = [_strip({"id": r["id"], "applies": route_applies(r, runner, fired)}) for r in k.routes]
+    applying = [r for r, x in zip(k.routes, routes) if x.get("applies") and r["id"] != "lottery"]
     return {"status": status, "summary": _SUMMARY[status], "reasons": reasons, "routes": routes,
-            "lottery": k.lottery(edition), "next_steps": list(steps)}
+            "lottery": k.lottery(edition, runner.get("tickets", 1)),
+            "next_steps": next_steps(k.rb, edition, as_of, status, "blocks" in outcomes, applying)}
 
 
-def next_steps(rb: RuleBase, edition: Edition, status: str, blocks: bool) -> list[str]:
-    """What to do next: depends on the edition and the status only (computed once per pair)."""
-    pct = rb.constant("competitive_percentile")
+def entry_stage(edition: Edition, as_of: dt.date) -> str:
+    """Where the date stands in the entry calendar: before, during or after pre-registration, after the draw."""
+    opens, closes, draw = edition.preregistration_opens, edition.preregistration_closes, edition.draw
+    if opens and as_of < opens:
+        return "before"
+    if closes and as_of <= closes:
+        return "open"
+    if draw and as_of < draw:
+        return "closed"
+    return "drawn" if draw or closes else "unknown"
+
+
+def next_steps(rb: RuleBase, edition: Edition, as_of: dt.date, status: str, blocks: bool,
+               routes: list[dict]) -> list[str]:
+    """What to do next, in order: a route that gives a place first, then the draw as the calendar stands.
+
+    No step names a window that has passed."""
+    est = ", estimated" if edition.estimated else ""
+    opens, closes, draw = edition.preregistration_opens, edition.preregistration_closes, edition.draw
+    stage = entry_stage(edition, as_of)
     steps: list[str] = []
-    closes = edition.preregistration_closes
-    when = f"before pre-registration closes ({closes}{', estimated' if edition.estimated else ''})" if closes else "before pre-registration"
     if status == "not_eligible" and blocks:
         steps.append("Resolve the blocking condition listed above first; no result can make up for it.")
-    if status != "eligible":
+    steps += [r["next_step"] for r in routes if r.get("next_step")]
+    place_given = any(r.get("id") in ("elite_invite", "every_edition_finishers", "local", "sponsor_entry") for r in routes)
+    if stage in ("before", "open") and status != "eligible" and not place_given:
+        pct = rb.constant("competitive_percentile")
         steps.append(
-            f"Run a short or medium mountain race (km-effort {rb.constant('short_medium_min_km_effort'):g} to "
-            f"under {rb.constant('short_medium_max_km_effort'):g}, at least {rb.constant('mountain_min_dplus_per_km'):g} m "
-            f"D+ per km) in a recognised circuit (Golden Trail World Series, "
-            f"Skyrunner World Series or a national championship) and finish in the top {pct * 100:.0f}% of the field, "
-            f"{when}."
-        )
-    steps.append(
-        f"Pre-register for the draw ({edition.preregistration_opens} to {closes}"
-        f"{', estimated' if edition.estimated else ''}); selection is never guaranteed."
-        if closes and edition.preregistration_opens
-        else "Pre-register for the draw; selection is never guaranteed."
-    )
+            f"To show the competitive profile, race a short or medium mountain race (under "
+            f"{rb.constant('short_medium_max_km'):g} km, {rb.constant('short_medium_min_km_effort'):g} to "
+            f"{rb.constant('short_medium_max_km_effort'):g} km-effort, at least {rb.constant('mountain_min_dplus_per_km'):g} m "
+            f"D+ per km) in a recognised circuit (Golden Trail World Series, Skyrunner World Series or a national "
+            f"championship) and finish in the top {pct * 100:.0f}% of the field"
+            + (f", before pre-registration closes ({closes}{est})." if closes else "."))
+    draw_txt = f" The draw is on {draw}{est}." if draw else ""
+    fallback = " as well, in case that place falls through" if place_given else ""
+    if stage == "before":
+        steps.append(f"Pre-register for the draw{fallback} between {opens} and {closes}{est}.{draw_txt}")
+    elif stage == "open":
+        steps.append(f"Pre-registration is open until {closes}{est}: pre-register for the draw now{fallback}.{draw_txt}")
+    elif stage == "closed":
+        steps.append(f"Pre-registration closed on {closes}{est}; the draw is on {draw}{est}. If you pre-registered, "
+                     "you will know then; if not, only a reserved route above can give you a place this year.")
+    elif stage == "drawn":
+        steps.append(f"The draw for {edition.year} was held on {draw or closes}{est}. Without a place, what is left is a "
+                     "reserved route above or a place given up by another runner (more women than men are taken "
+                     "from the waiting list); pre-register again next January: each unsuccessful year adds a ticket.")
+    else:
+        steps.append("Pre-register for the draw when the organisers open it; selection is never guaranteed.")
     return steps
 
 
 def _emphases(k: _Kit, findings: list[dict], phase: str) -> list[dict]:
-    weights = k.rb.scoring["phase_weights"][phase]
+    """The five pillars ranked by what the phase demands, raised by the runner's gaps (scoring.yaml)."""
+    demand = k.rb.scoring["phase_demand"][phase]
+    keep = float(k.rb.scoring["maintenance"])
     best_by_pillar: dict[str, dict[str, tuple[float, float]]] = {p: {} for p in PILLARS}
     for f in findings:
         if f["kind"] not in ("gap", "missing"):
@@ -481,7 +539,7 @@ def _emphases(k: _Kit, findings: list[dict], phase: str) -> list[dict]:
         if rid not in best or f["severity"] > best[rid][0]:
             best[rid] = (f["severity"], k.rules[rid].rule.weight)
     out = []
-    for i, pillar in enumerate(PILLARS):
+    for pillar in PILLARS:
         best = best_by_pillar[pillar]
         remaining = 1.0
         parts = []
@@ -491,14 +549,16 @@ def _emphases(k: _Kit, findings: list[dict], phase: str) -> list[dict]:
             parts.append({"rule_id": rid, "contribution": round(share * remaining, 3)})
             remaining *= 1 - share
         gap = round(1 - remaining, 3)
-        pw = float(weights[pillar])
-        score = round(100 * gap * pw, 1)
-        out.append((-score, i, {"rank": 0, "pillar": pillar, "score": score, "gap": gap, "phase_weight": pw, "breakdown": parts}))
-    out.sort(key=lambda t: (t[0], t[1]))
-    ranked = [e for _, _, e in out]
-    for rank, e in enumerate(ranked, start=1):
-        e["rank"] = rank
-    return ranked
+        d = float(demand[pillar])
+        score = round(100 * d * (keep + (1 - keep) * gap), 1)
+        out.append({"rank": 0, "pillar": pillar, "score": score, "gap": gap, "demand": d,
+                    "base": round(100 * d * keep, 1), "action": "build" if gap > 0 else "maintain", "breakdown": parts})
+    # Highest score first; on equal scores the phase's demand, then a shared rank (never the list order).
+    out.sort(key=lambda e: (-e["score"], -e["demand"], e["pillar"]))
+    for i, e in enumerate(out):
+        prev = out[i - 1] if i else None
+        e["rank"] = prev["rank"] if prev is not None and prev["score"] == e["score"] else i + 1
+    return out
 
 
 def _benchmarks(k: _Kit, runner: dict, fired: dict[str, int]) -> tuple[list[dict], set[str]]:
@@ -530,26 +590,24 @@ def build_report_data(rb: RuleBase, profile: Profile, as_of: dt.date, edition: E
         key=lambda m: (rules[m.rule_id].order, m.rule_id, m.fact.get("idx", 0), m.fact.get("kind", "")),
     )
     findings = []
-    fields_read = []
     target_names: set[str] = set()
     for m in matches:
-        f, read, names = _finding(k, rules[m.rule_id], m.fact, runner)
+        f, _, names = _finding(k, rules[m.rule_id], m.fact, runner)
         findings.append(f)
-        fields_read.append(read)
         target_names |= names
     phase = runner["phase"]
     fired = {m.rule_id: 1 for m in matches}
     emphases = _emphases(k, findings, phase)
     rank = {e["pillar"]: e["rank"] for e in emphases}
-    focus = {e["pillar"] for e in emphases[:2] if e["score"] > 0}
+    focus = {e["pillar"] for e in emphases if e["rank"] <= 2 and e["action"] == "build"}
     slots = [
         {"pillar": s["pillar"], "per_week": float(s["per_week"]), "focus": s["pillar"] in focus}
         for s in rb.scoring["session_mix"][phase]
     ]
     slots.sort(key=lambda s: rank.get(s["pillar"], 99))
-    gaps = [e["gap"] for e in emphases]
     benchmarks, bench_targets = _benchmarks(k, runner, fired)
-    eligibility = _eligibility(k, matches, findings, fields_read, runner, edition)
+    shares = [b["share"] for b in benchmarks if b["state"] != "unknown"]
+    eligibility = _eligibility(k, matches, findings, runner, edition, as_of)
     data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "pack": {"name": rb.name, "version": rb.version, "digest": rb.digest},
@@ -559,12 +617,18 @@ def build_report_data(rb: RuleBase, profile: Profile, as_of: dt.date, edition: E
         data["name"] = profile.name
     data.update(as_of=as_of, edition=edition.model_dump(exclude_none=True), weeks_to_race=float(runner["weeks_to_race"]),
                 phase=phase, goal=profile.goal)
+    if runner.get("target_goal_time") is not None:
+        data["goal_time"] = _num(runner["target_goal_time"])
+    data["goal_time_given"] = profile.goal_time is not None
     if profile.sex is not None:
         data["sex"] = profile.sex
     if profile.sex not in ("F", "M"):
         data["targets_note"] = "Sex not given as F or M: targets use the women's reference values."
+    if shares:
+        data["fit_score"] = round(sum(shares) / len(shares))
     data.update(
-        fit_score=round(100 * (1 - sum(gaps) / len(gaps))),
+        fit_measured=len(shares),
+        fit_of=len(benchmarks),
         tags=[t for t in _TAGS if runner.get(t)],
         eligibility=eligibility,
         findings=[f for f in findings if f["kind"] in ("gap", "info")],

@@ -202,9 +202,11 @@ def emphases_bars(emphases: Sequence, pillar_names: dict[str, str]) -> str:
         ys = list(range(len(ems)))[::-1]
         top = max([e.score for e in ems] + [10.0])
         for y, e in zip(ys, ems):
-            left = 0.0
+            # the phase's base (what it asks with no gap), then each finding's points
+            ax.barh(y, e.base, left=0, height=0.62, color="#f3f5f7", edgecolor=INK, linewidth=0.6)
+            left = e.base
             for k, part in enumerate(e.breakdown):
-                w = 100 * part.contribution * e.phase_weight
+                w = e.points(part)
                 colour, hatch = RAMP[k % len(RAMP)], HATCHES[k % len(HATCHES)]
                 ax.barh(y, w, left=left, height=0.62, color=colour, hatch=hatch, edgecolor=INK, linewidth=0.6)
                 if w >= top * 0.07:
@@ -217,7 +219,7 @@ def emphases_bars(emphases: Sequence, pillar_names: dict[str, str]) -> str:
         ax.set_yticks(ys)
         ax.set_yticklabels([f"{e.rank}. {pillar_names.get(e.pillar, e.pillar)}" for e in ems], fontsize=10)
         ax.set_xlim(0, top * 1.12)
-        ax.set_xlabel("Score = 100 \u00d7 gap \u00d7 phase weight; segments: each finding's part")
+        ax.set_xlabel("Score: the phase's base (grey), raised by each finding's part of the gap")
         ax.spines[["top", "right"]].set_visible(False)
         ax.grid(axis="x", color=GRID, linewidth=0.5)
         ax.set_axisbelow(True)
@@ -225,7 +227,7 @@ def emphases_bars(emphases: Sequence, pillar_names: dict[str, str]) -> str:
 
     desc = "; ".join(
         f"{e.rank}. {pillar_names.get(e.pillar, e.pillar)} {e.score:.0f}"
-        + (" (" + ", ".join(f"{p.rule_id} {100 * p.contribution * e.phase_weight:.0f}" for p in e.breakdown) + ")"
+        + (f" (phase base {e.base:.0f}; " + ", ".join(f"{p.rule_id} {e.points(p):.0f}" for p in e.breakdown) + ")"
            if e.breakdown else "")
         for e in ems
     )

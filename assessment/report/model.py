@@ -63,6 +63,7 @@ class TargetInfo(_Model):
 
 
 class RouteInfo(_Model):
+    short: str
     label: str
     detail: str
     source: str
@@ -178,10 +179,16 @@ class Route(_Model):
 
 
 class Lottery(_Model):
+    """The draw: its headline odds, and the runner's with their tickets (unknown when the numbers are)."""
+
     edition: int
     places: int | None = None
     applicants: int | None = None
-    odds_pct: float | None = None
+    tickets: int = Field(ge=1)
+    headline_pct: float | None = None   # places / applicants, one ticket each
+    odds_pct: float | None = None       # this runner's chance with their tickets, at the average tickets held
+    odds_low_pct: float | None = None   # ... if applicants hold one ticket more on average
+    odds_high_pct: float | None = None  # ... one ticket fewer
     estimated: bool
     source: str
     note: str
@@ -204,12 +211,23 @@ class EmphasisPart(_Model):
 
 
 class Emphasis(_Model):
+    """A pillar's place in the phase: ``score = 100 x demand x (maintenance + (1 - maintenance) x gap)``.
+
+    Equal scores share a rank. ``action``: ``build`` where there is a gap, ``maintain`` where there is none.
+    """
+
     rank: int
     pillar: Pillar
     score: float
     gap: float = Field(ge=0, le=1)
-    phase_weight: float
+    demand: float = Field(gt=0, le=1)
+    base: float = Field(ge=0)            # the score with no gap: what the phase asks whatever the runner
+    action: Literal["build", "maintain"]
     breakdown: list[EmphasisPart] = Field(default_factory=list)
+
+    def points(self, part: EmphasisPart) -> float:
+        """A finding's points of the score: its share of the gap, of what the gap adds to the base."""
+        return (self.score - self.base) * part.contribution / self.gap if self.gap else 0.0
 
 
 class MissingTest(_Model):
@@ -250,9 +268,13 @@ class Report(_Model):
     weeks_to_race: float
     phase: Literal["base", "build", "race_specific", "taper"]
     goal: str
+    goal_time: float | None = None      # minutes: the time every goal target follows
+    goal_time_given: bool = False       # the runner's own goal time, not the goal level's
     sex: str | None = None
     targets_note: str | None = None
-    fit_score: int = Field(ge=0, le=100)
+    fit_score: int | None = Field(default=None, ge=0, le=100)   # over the benchmarks measured; none measured: unknown
+    fit_measured: int = Field(default=0, ge=0)
+    fit_of: int = Field(default=0, ge=0)
     tags: list[str] = Field(default_factory=list)
     eligibility: Eligibility
     findings: list[Finding] = Field(default_factory=list)

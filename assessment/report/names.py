@@ -13,3 +13,10 @@ STATUS_NAMES = {"eligible": "ELIGIBLE", "at_risk": "AT RISK", "not_eligible": "N
 #: Said beside the lottery odds in every rendering: the profile assessed is not an entry rule.
 DRAW_NOTE = ("Entry is decided by a public draw. Public reports found no index or result requirement for it; "
              "the competitive profile assessed here is what organisers look for, not a guarantee of a place.")
+
+#: What each goal level means (the pack's parameters.yaml derives its times from real results).
+GOAL_MEANINGS = {
+    "finish": "through the Sancti Spiritu barrier with 15 minutes to spare, inside 8 h",
+    "compete": "the first quarter of the finishers of your sex",
+    "podium": "the first three of your sex",
+}

@@ -83,7 +83,7 @@ class Snapshot:
     sex: str | None
     pack: str
     eligibility: str
-    fit: int
+    fit: int | None
     pillars: dict[str, tuple[float, float, int]]     # pillar -> (gap, score, rank)
     gaps: dict[str, Gap]
     values: dict[str, Value]
@@ -222,8 +222,8 @@ class RunnerProgress:
     weeks_between: float
     eligibility_before: str
     eligibility_now: str
-    fit_before: int
-    fit_now: int
+    fit_before: int | None   # None: no benchmark measured
+    fit_now: int | None
     pillars: list[PillarChange]
     benchmarks: list[BenchmarkChange]
     gaps: list[GapChange]
@@ -236,8 +236,8 @@ class RunnerProgress:
         return self.eligibility_before != self.eligibility_now
 
     @property
-    def fit_change(self) -> int:
-        return self.fit_now - self.fit_before
+    def fit_change(self) -> int | None:
+        return None if self.fit_now is None or self.fit_before is None else self.fit_now - self.fit_before
 
     def with_status(self, *status: str) -> list[GapChange]:
         return [g for g in self.gaps if g.status in status]
@@ -430,8 +430,9 @@ class RosterProgress:
     def fit_means(self) -> tuple[float | None, float | None]:
         if not self.runners:
             return None, None
-        n = len(self.runners)
-        return round(sum(r.fit_before for r in self.runners) / n, 1), round(sum(r.fit_now for r in self.runners) / n, 1)
+        a = [r.fit_before for r in self.runners if r.fit_before is not None]
+        b = [r.fit_now for r in self.runners if r.fit_now is not None]
+        return (round(sum(a) / len(a), 1) if a else None), (round(sum(b) / len(b), 1) if b else None)
 
     def gap_counts(self) -> Counter:
         return Counter(g.status for r in self.runners for g in r.gaps)
@@ -592,6 +593,10 @@ def _num(x: float | None, scale: float = 1, digits: int = 0) -> str:
     return "-" if x is None else f"{x * scale:.{digits}f}"
 
 
+def _fit(x: int | None) -> str:
+    return "-" if x is None else str(x)
+
+
 def _signed(x: float | None, scale: float = 1) -> str:
     if x is None:
         return "-"
@@ -623,7 +628,7 @@ def _runner_lines(p: RunnerProgress, md: bool) -> list[str]:
     out += [
         f"{p.as_of_before} -> {p.as_of_now} ({p.weeks_between:g} weeks apart)" + ("  " if md else ""),
         f"Entry profile: {elig}" + ("  " if md else ""),
-        f"Profile fit: {p.fit_before} -> {p.fit_now} ({_signed(p.fit_change)})" + ("  " if md else ""),
+        f"Profile fit: {_fit(p.fit_before)} -> {_fit(p.fit_now)} ({_signed(p.fit_change)})" + ("  " if md else ""),
         f"Gaps: {len(p.closed)} closed, {len(p.opened)} opened, {len(p.with_status('narrowed'))} narrowed, "
         f"{len(p.with_status('widened'))} widened, {len(p.with_status('unchanged'))} unchanged",
     ]
@@ -705,7 +710,7 @@ def _roster_lines(p: RosterProgress, md: bool) -> list[str]:
                 else _status_name(r.eligibility_now))
         closed = ", ".join(g.rule_id for g in r.closed) or "-"
         opened = ", ".join(g.rule_id for g in r.opened) or "-"
-        rows.append([r.runner_id if md else _short(r.runner_id, 16), f"{r.fit_before} -> {r.fit_now}",
+        rows.append([r.runner_id if md else _short(r.runner_id, 16), f"{_fit(r.fit_before)} -> {_fit(r.fit_now)}",
                      closed if md else _short(closed, 22), opened if md else _short(opened, 14), elig])
     out.append(tabulate(rows, headers=["Runner", "Fit", "Closed", "Opened", "Entry profile"], tablefmt=fmt))
     if p.joined:

@@ -7,7 +7,10 @@ import textwrap
 from tabulate import tabulate
 
 from .model import Report
-from .names import DRAW_NOTE, PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES
+from ..model.units import format_duration
+from .names import DRAW_NOTE, GOAL_MEANINGS, PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES
+
+ROUTE_MARKS = {True: "yes", False: "no", None: "unknown"}
 
 def _wrap(text: str, width: int, indent: str = "  ") -> str:
     # A bullet ("  - ") starts the first line only; following lines align under the text.
@@ -24,6 +27,27 @@ def _edition_line(r: Report) -> str:
     )
 
 
+def goal_line(r: Report) -> str:
+    """The goal as a coach reads it: the level, its time, and what the level means."""
+    time = format_duration(r.goal_time) if r.goal_time is not None else "unknown"
+    if r.goal_time_given:
+        return f"Goal: {time} (your own goal time; level {r.goal})"
+    return f"Goal: {r.goal}, {time} ({GOAL_MEANINGS.get(r.goal, r.goal)})"
+
+
+def fit_line(r: Report) -> str:
+    if r.fit_score is None:
+        return f"Profile fit: not measured (0 of {r.fit_of} benchmarks)"
+    return f"Profile fit: {r.fit_score}/100 on {r.fit_measured} of {r.fit_of} benchmarks"
+
+
+def rank_label(r: Report, i: int) -> str:
+    """'2' or '=2' when another pillar shares the rank."""
+    e = r.emphases[i]
+    shared = sum(1 for x in r.emphases if x.rank == e.rank) > 1
+    return f"={e.rank}" if shared else str(e.rank)
+
+
 def to_json(r: Report) -> str:
     return r.to_json(indent=2)
 
@@ -35,7 +59,8 @@ def to_table(r: Report, width: int = 80) -> str:
     out.append(f"Zegama gap report: {who}")
     out.append("=" * min(width, len(out[0])))
     out.append(_wrap(_edition_line(r), width, ""))
-    out.append(f"Goal: {r.goal}   Profile fit: {r.fit_score}/100   As of: {r.as_of}")
+    out.append(_wrap(goal_line(r), width, ""))
+    out.append(f"{fit_line(r)}   As of: {r.as_of}")
     if r.targets_note:
         out.append(_wrap(r.targets_note, width, ""))
     out.append("")
@@ -45,15 +70,19 @@ def to_table(r: Report, width: int = 80) -> str:
     for reason in e.reasons:
         out.append(_wrap(f"[{reason.rule_id}] {reason.message}", width, "  - "))
     out.append(_wrap(f"{DRAW_NOTE} {e.lottery.note}", width))
+    routes = ", ".join(f"{r.route_info(x.id).short} {ROUTE_MARKS[x.applies]}" for x in e.routes)
+    out.append(_wrap(f"Entry routes: {routes}.", width))
     for step in e.next_steps:
         out.append(_wrap(step, width, "  > "))
     out.append("")
-    out.append("Training emphases (ranked)")
+    out.append(f"Training emphases ({PHASE_NAMES[r.phase]} phase, ranked)")
     rows = []
-    for em in r.emphases:
+    for i, em in enumerate(r.emphases):
         rules = ", ".join(p.rule_id for p in em.breakdown) or "-"
-        rows.append([em.rank, PILLAR_NAMES[em.pillar], f"{em.score:.0f}", textwrap.shorten(rules, 30, placeholder="...")])
-    out.append(tabulate(rows, headers=["#", "Pillar", "Score", "Findings"], tablefmt="simple"))
+        rows.append([rank_label(r, i), PILLAR_NAMES[em.pillar], f"{em.score:.0f}", em.action,
+                     textwrap.shorten(rules, 26, placeholder="...")])
+    out.append(tabulate(rows, headers=["#", "Pillar", "Score", "Action", "Findings"], tablefmt="simple",
+                        colalign=("left", "left", "right", "left", "left")))
     out.append("")
     gaps = [f for f in r.findings if f.kind == "gap"]
     if gaps:
@@ -91,7 +120,7 @@ def to_markdown(r: Report) -> str:
     who = f"{r.name} ({r.runner_id})" if r.name else r.runner_id
     md = [f"# Zegama gap report: {who}", ""]
     md.append(f"- {_edition_line(r)}")
-    md.append(f"- Goal: **{r.goal}**; profile fit **{r.fit_score}/100**; assessed on {r.as_of}")
+    md.append(f"- {goal_line(r)}; {fit_line(r).lower()}; assessed on {r.as_of}")
     if r.edition.note and r.edition.estimated:
         md.append(f"- Note: {r.edition.note}")
     if r.targets_note:
@@ -112,11 +141,15 @@ def to_markdown(r: Report) -> str:
     md += ["", "**Next steps**", ""] + [f"1. {s}" for s in e.next_steps]
     md += ["", "## Training emphases", ""]
     rows = [
-        [em.rank, PILLAR_NAMES[em.pillar], f"{em.score:.1f}", f"{em.gap:.2f}", f"{em.phase_weight:g}",
+        [rank_label(r, i), PILLAR_NAMES[em.pillar], f"{em.score:.1f}", em.action, f"{em.gap:.2f}", f"{em.demand:g}",
          ", ".join(f"{p.rule_id} ({p.contribution:.2f})" for p in em.breakdown) or "-"]
-        for em in r.emphases
+        for i, em in enumerate(r.emphases)
     ]
-    md.append(tabulate(rows, headers=["#", "Pillar", "Score", "Gap", "Phase weight", "Findings (contribution)"], tablefmt="github"))
+    md.append(tabulate(rows, headers=["#", "Pillar", "Score", "Action", "Gap", "Phase demand", "Findings (share of the gap)"],
+                       tablefmt="github"))
+    md.append("")
+    md.append("Score = 100 x phase demand x (maintenance + (1 - maintenance) x gap): with no gap a pillar keeps the "
+              "phase's order (maintain); a gap raises it. Equal scores share a rank.")
     md += ["", "## Findings", ""]
     for f in r.findings:
         rule = r.rule(f.rule_id)

@@ -63,11 +63,33 @@ def season(date: dt.date | None) -> int | None:
     return None if date is None else date.year
 
 
-def is_recent(race_season: int | None, edition_year: int, seasons: int = 2) -> bool | None:
-    """Does a race count as recent: one of the ``seasons`` seasons before the target edition?"""
-    if race_season is None:
+def is_recent(race_date: dt.date | None, edition_year: int, race_day: dt.date, seasons: int = 2) -> bool | None:
+    """Does a race count as recent: the edition's own season before race day, or one of the ``seasons`` before it?"""
+    if race_date is None:
         return None
-    return edition_year - seasons <= race_season <= edition_year - 1
+    return edition_year - seasons <= race_date.year <= edition_year and race_date < race_day
+
+
+def share_of_field(position: int | None, finishers: int | None) -> float | None:
+    return percentile(position, finishers)
+
+
+def ss_arrival(goal_min: float | None, front: tuple[float, float], back: tuple[float, float]) -> float | None:
+    """Minutes to Sancti Spiritu for a finishing time: the share of the time spent there falls linearly
+    from the leaders' (``front``: finish minutes, share) to the back of the field's (``back``)."""
+    if goal_min is None:
+        return None
+    (t0, s0), (t1, s1) = front, back
+    share = s0 + (s1 - s0) * (goal_min - t0) / (t1 - t0)
+    return round(goal_min * share, 1)
+
+
+def lottery_odds(tickets: int, places: int | None, applicants: int | None, mean_tickets: float) -> float | None:
+    """Chance (0-1) that one of ``tickets`` numbers is among ``places`` drawn from all applicants' tickets."""
+    if not places or not applicants or tickets < 1:
+        return None
+    total = applicants * mean_tickets
+    return 1 - (1 - min(1.0, tickets / total)) ** places
 
 
 def vam_from_vk(vk_minutes: float | None, climb_m: float = 1000.0) -> float | None:
@@ -97,6 +119,12 @@ def relative_squat(squat_1rm_kg: float | None, body_mass_kg: float | None) -> fl
     return round(squat_1rm_kg / body_mass_kg, 2)
 
 
+def threshold_share_of_max(threshold_hr: int | None, max_hr: int | None) -> float | None:
+    if threshold_hr is None or not max_hr:
+        return None
+    return round(threshold_hr / max_hr, 3)
+
+
 def age_band(age: int | None) -> str | None:
     """Decade bands of the heel-raise norms: under 30 is 20-29, 70 and over is 70-79."""
     if age is None:
@@ -105,11 +133,12 @@ def age_band(age: int | None) -> str | None:
     return f"{low}-{low + 9}"
 
 
-def background_tags(background: list[str], races_km_effort: list[float | None], ultra_km_effort: float) -> dict[str, bool]:
-    """Tags a coach reads off a background: Zegama-like, road-only, ultra-only."""
+def background_tags(background: list[str], finished_ultra: list[bool | None]) -> dict[str, bool]:
+    """Tags a coach reads off a background: Zegama-like, road-only, ultra-only (``finished_ultra``: per
+    finished race, is it an ultra, ``None`` when unknown)."""
     bg = set(background)
-    finished_efforts = [e for e in races_km_effort if e is not None]
-    ultra_only_history = bool(finished_efforts) and all(e >= ultra_km_effort for e in finished_efforts)
+    known = [u for u in finished_ultra if u is not None]
+    ultra_only_history = bool(known) and all(known)
     return {
         "zegama_like_background": bool(bg & ZEGAMA_LIKE_BACKGROUNDS),
         "road_only": bool(bg) and bg <= {"road", "track"},

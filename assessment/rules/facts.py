@@ -14,7 +14,7 @@ from typing import Any, Callable
 from typing import TYPE_CHECKING
 
 from . import derive
-from ..model.profile import PROFILE_FIELDS, Background, Profile
+from ..model.profile import PROFILE_FIELDS, Background, Profile, is_zegama
 
 if TYPE_CHECKING:  # pragma: no cover
     from .edition import Edition
@@ -33,8 +33,16 @@ RUNNER_DERIVED = {
     "phase": (None, "training phase: base, build, race_specific or taper"),
     "age_band": (None, "decade band of the age norms"),
     "races_count": ("races", "race results in the history"),
-    "recent_races": ("races", "finished races in the two seasons before the edition"),
+    "recent_races": ("races", "finished races in the edition's season before race day and the two before it"),
     "recent_short_mountain_races": ("races", "recent finished short/medium mountain races"),
+    "recent_steep_short_races": ("races", "recent finished short/medium mountain races that climb like a skyrace"),
+    "recent_dnfs": ("races", "recent races not finished"),
+    "zegama_dnfs": ("races", "starts at Zegama not finished"),
+    "threshold_share_of_max": ("share", "anaerobic-threshold heart rate / maximal heart rate"),
+    "tickets": ("tickets", "numbers in the draw: one, plus one for each earlier unsuccessful pre-registration"),
+    "goal_time_given": (None, "the runner gave their own goal time"),
+    "ss_arrival_min": ("h:mm:ss", "time at Sancti Spiritu (km 19.6) that the goal time implies"),
+    "ss_margin_min": ("h:mm:ss", "minutes to spare at the Sancti Spiritu barrier at the goal time"),
     "zegama_like_background": (None, "cross-country, skimo, short mountain races or road + vertical"),
     "road_only": (None, "only road or track running"),
     "ultra_only": (None, "ultra-only background or race history"),
@@ -59,12 +67,16 @@ RACE_FIELDS = {
     "km_effort": ("km-effort", "km + D+/100 (ITRA)"),
     "dplus_per_km": ("m/km", "climbing per kilometre"),
     "season": (None, "season (year) of the race"),
-    "recent": (None, "one of the two seasons before the target edition"),
+    "recent": (None, "the edition's season before race day, or one of the two before it"),
+    "zegama": (None, "a result at the Zegama-Aizkorri marathon itself"),
+    "previous_edition": (None, "from the season before the target edition"),
+    "dnf": (None, "status is dnf"),
+    "percentile_basis": (None, "what the percentile is a share of: the field or the runner's sex"),
     "recognised_circuit": (None, "Golden Trail, Skyrunner World Series or a national championship"),
     "mountain": (None, "climbs at least as much per km as the flattest skyrace"),
     "short_medium": (None, "a short or medium mountain race: km-effort band and mountain climbing"),
     "steep": (None, "climbs at least as steeply as a skyrace"),
-    "ultra": (None, "an ultra (km-effort band)"),
+    "ultra": (None, "an ultra (50 km or more, or the km-effort of ITRA L and beyond)"),
     "finished": (None, "status is finished"),
     "after_as_of": (None, "dated after the assessment date: not yet run"),
 }
@@ -74,18 +86,22 @@ def runner_fields() -> set[str]:
     return set(PROFILE_FIELDS) | set(RUNNER_DERIVED)
 
 
-def race_facts(profile: Profile, edition_year: int, as_of: dt.date, constant: Callable[[str], Any]) -> list[dict]:
+def race_facts(profile: Profile, edition_year: int, as_of: dt.date, constant: Callable[[str], Any],
+               race_day: dt.date | None = None) -> list[dict]:
     """One fact per race result, with its derived facts."""
     out = []
     short_max = constant("short_medium_max_km_effort")
     short_min = constant("short_medium_min_km_effort")
+    short_max_km = constant("short_medium_max_km")
     ultra_min = constant("ultra_min_km_effort")
     steep_min = constant("steep_min_dplus_per_km")
     mountain_min = constant("mountain_min_dplus_per_km")
+    race_day = race_day or dt.date(edition_year, 12, 31)
     for i, r in enumerate(profile.races, start=1):
         effort = derive.km_effort(r.distance_km, r.dplus_m)
         slope = derive.dplus_per_km(r.dplus_m, r.distance_km)
         season = derive.season(r.date)
+        by_sex = r.position_sex is not None and r.finishers_sex is not None
         fact = {
             "kind": "race",
             "idx": i,
@@ -99,24 +115,32 @@ def race_facts(profile: Profile, edition_year: int, as_of: dt.date, constant: Ca
             "time": r.time,
             "winner_time": r.winner_time,
             "status": r.status,
-            "percentile": derive.percentile(r.position, r.finishers),
+            # Among the runner's own sex when the result says so: a woman's place among women.
+            "percentile": derive.percentile(r.position_sex, r.finishers_sex) if by_sex
+            else derive.percentile(r.position, r.finishers),
+            "percentile_basis": "runners of your sex" if by_sex else "the field" if r.position is not None else None,
             "relative_to_winner": derive.relative_to_winner(r.time, r.winner_time),
             "km_effort": effort,
             "dplus_per_km": slope,
             "season": season,
-            "recent": derive.is_recent(season, edition_year),
+            "recent": derive.is_recent(r.date, edition_year, race_day),
             "recognised_circuit": None if r.circuit is None else r.circuit in derive.RECOGNISED_CIRCUITS,
             "mountain": None if slope is None else slope >= mountain_min,
-            "short_medium": None if effort is None or slope is None else short_min <= effort < short_max and slope >= mountain_min,
+            "short_medium": None if effort is None or slope is None else (
+                short_min <= effort < short_max and r.distance_km < short_max_km and slope >= mountain_min),
             "steep": None if slope is None else slope >= steep_min,
-            "ultra": None if effort is None else effort >= ultra_min,
+            "ultra": None if effort is None else effort >= ultra_min or r.distance_km >= short_max_km,
+            "zegama": is_zegama(r.race, r.distance_km),
+            "previous_edition": None if season is None else season == edition_year - 1,
             "finished": r.status == "finished",
+            "dnf": r.status == "dnf",
             "after_as_of": None if r.date is None else r.date > as_of,
         }
         if fact["after_as_of"]:
             # A race that has not happened yet cannot count for anything.
             fact["recent"] = False
             fact["finished"] = False
+            fact["dnf"] = False
         out.append({k: v for k, v in fact.items() if v is not None})
     return out
 
@@ -126,7 +150,7 @@ def runner_fact(
     races: list[dict],
     weeks_to_race: float,
     targets: dict[str, Any],
-    ultra_min_km_effort: float,
+    constant: Callable[[str], Any],
 ) -> dict:
     """The runner fact: profile scalars, derived facts and targets (``target_<param>``)."""
     data = profile.model_dump(exclude={"races"})
@@ -136,7 +160,7 @@ def runner_fact(
     for b in BACKGROUNDS:
         fact[f"bg_{b}"] = b in bg
     finished = [r for r in races if r.get("finished")]
-    tags = derive.background_tags(bg, [r.get("km_effort") for r in finished], ultra_min_km_effort)
+    tags = derive.background_tags(bg, [r.get("ultra") for r in finished])
     fact.update(tags)
     fact.update(
         vk_vam=derive.vam_from_vk(profile.vk_time),
@@ -150,20 +174,34 @@ def runner_fact(
         races_count=len(profile.races),
         recent_races=sum(1 for r in finished if r.get("recent")),
         recent_short_mountain_races=sum(1 for r in finished if r.get("recent") and r.get("short_medium")),
+        recent_steep_short_races=sum(1 for r in finished if r.get("recent") and r.get("short_medium") and r.get("steep")),
+        recent_dnfs=sum(1 for r in races if r.get("dnf") and r.get("recent")),
+        zegama_dnfs=sum(1 for r in races if r.get("dnf") and r.get("zegama")),
+        threshold_share_of_max=derive.threshold_share_of_max(profile.threshold_hr, profile.max_hr),
+        tickets=1 + (profile.unsuccessful_draws or 0),
+        goal_time_given=profile.goal_time is not None,
     )
+    goal = targets.get("goal_time")
+    arrival = derive.ss_arrival(
+        goal, (constant("ss_share_front_time"), constant("ss_share_front")),
+        (constant("ss_share_back_time"), constant("ss_share_back")))
+    if arrival is not None:
+        fact["ss_arrival_min"] = arrival
+        fact["ss_margin_min"] = round(constant("ss_cutoff_min") - arrival, 1)
     for name, value in targets.items():
         fact[f"target_{name}"] = value
     return {k: v for k, v in fact.items() if v is not None}
 
 
 def runner_dims(profile: Profile) -> dict[str, Any]:
-    """What a runner's targets depend on: goal, sex and age band."""
-    return {"goal": profile.goal, "sex": profile.sex, "age_band": derive.age_band(profile.age)}
+    """What a runner's targets depend on: goal, sex, age band, and their own goal time if they gave one."""
+    return {"goal": profile.goal, "sex": profile.sex, "age_band": derive.age_band(profile.age),
+            "goal_time": profile.goal_time}
 
 
 def build_facts(rb: "RuleBase", profile: Profile, as_of: dt.date, edition: "Edition") -> list[dict]:
     """All facts of one assessment: the runner first, then one per race."""
-    races = race_facts(profile, edition.year, as_of, rb.constant)
+    races = race_facts(profile, edition.year, as_of, rb.constant, edition.race_date)
     targets = rb.targets_for(runner_dims(profile))
     weeks = derive.weeks_between(as_of, edition.race_date)
-    return [runner_fact(profile, races, weeks, targets, rb.constant("ultra_min_km_effort")), *races]
+    return [runner_fact(profile, races, weeks, targets, rb.constant), *races]

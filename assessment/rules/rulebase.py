@@ -60,12 +60,30 @@ class Source(_Strict):
     accessed: str | None = None
 
 
+class Scale(_Strict):
+    """A target that follows another one: ``factor[sex] x base ** power``, kept within ``min``/``max``.
+
+    E.g. the VK time a goal time implies: the goal time (minutes) x the ratio of a
+    real athlete's VK time to their marathon time. No expression language: a
+    factor, a power and two bounds are all a pack can say.
+    """
+
+    of: str
+    factor: dict[str, float]
+    power: float = 1.0
+    min: Any = None
+    max: Any = None
+
+
 class Parameter(_Strict):
     description: str
     unit: str
     by: list[Literal["goal", "sex", "age_band"]] = Field(default_factory=list)
     value: Any = None
     values: dict[str, Any] | None = None
+    scale: Scale | None = None
+    # A profile field that, when the runner gives it, replaces the value (e.g. goal_time).
+    override: str | None = None
     better: Literal["lower", "higher"] | None = None
     derivation: str | None = None
     confidence: str | None = None
@@ -128,7 +146,8 @@ class Rule(_Strict):
     asserts: Asserts | None = None
     message: str
     rationale: str
-    prescription: str | None = None
+    # One text, or one per training phase: {default: ..., race_specific: ..., taper: ...}
+    prescription: str | dict[Literal["default", "base", "build", "race_specific", "taper"], str] | None = None
     test: str | None = None
     sources: list[str] = Field(min_length=1)
     examples: Examples
@@ -140,6 +159,24 @@ class Rule(_Strict):
         if not v.strip():
             raise ValueError("must not be empty")
         return v.strip()
+
+    @field_validator("prescription")
+    @classmethod
+    def _default_prescription(cls, v: Any) -> Any:
+        if isinstance(v, dict) and "default" not in v:
+            raise ValueError("prescriptions by phase need a 'default'")
+        return v
+
+    def prescription_for(self, phase: str) -> str | None:
+        """What to train in this phase (the phase's own text, else the default)."""
+        p = self.prescription
+        if isinstance(p, dict):
+            return p.get(phase) or p["default"]
+        return p
+
+    @property
+    def default_prescription(self) -> str | None:
+        return self.prescription["default"] if isinstance(self.prescription, dict) else self.prescription
 
 
 @dataclass
@@ -171,10 +208,16 @@ class RuleBase:
     benchmarks: list[BenchmarkDef] = field(default_factory=list)
     traits: dict[str, str] = field(default_factory=dict)
     layers: list[str] = field(default_factory=list)
+    redirects: dict[str, str] = field(default_factory=dict)  # a renamed rule's old id -> its id now
     _targets: dict = field(default_factory=dict, repr=False, compare=False)
     _editions: dict = field(default_factory=dict, repr=False, compare=False)  # (as_of, year, race_date) -> Edition
 
     # ------------------------------------------------------------------ params
+    def resolve(self, rule_id: str) -> str:
+        """A rule id as given, or what it was renamed to (ids are never reused)."""
+        rid = rule_id.strip().upper()
+        return self.redirects.get(rid, rid)
+
     def constant(self, name: str) -> Any:
         p = self.parameters[name]
         if p.by:
@@ -182,10 +225,15 @@ class RuleBase:
         return _param_value(p, p.value)
 
     def target(self, name: str, dims: dict[str, Any]) -> Any:
-        """Resolve a parameter for a runner: goal, sex (F/M, else default), age band."""
+        """Resolve a parameter for a runner: goal, sex (F/M, else default), age band, and the
+        runner's own values for parameters they override (``goal_time``)."""
         p = self.parameters[name]
+        if p.override and dims.get(p.override) is not None:
+            return dims[p.override]
         if not p.by:
             return _param_value(p, p.value)
+        if p.scale is not None:
+            return self._scaled(p, dims)
         node: Any = p.values
         for dim in p.by:
             key = dims.get(dim)
@@ -196,6 +244,30 @@ class RuleBase:
             else:
                 return None
         return _param_value(p, node)
+
+    def _scaled(self, p: Parameter, dims: dict[str, Any]) -> Any:
+        s = p.scale
+        base = self.target(s.of, dims)
+        if base is None:
+            return None
+        sex = dims.get("sex")
+        factor = s.factor.get(sex) if sex in s.factor else s.factor.get("default")
+        value = factor * base ** s.power
+        if s.min is not None:
+            value = max(value, _param_value(p, s.min))
+        if s.max is not None:
+            value = min(value, _param_value(p, s.max))
+        return round(value * 60) / 60 if p.unit == "duration" else round(value) if abs(value) >= 100 else round(value, 2)
+
+    def level_table(self, name: str) -> dict[tuple, Any]:
+        """A parameter's value for every combination of its dimensions (for ``zegama rules``)."""
+        p = self.parameters[name]
+        keys = {"goal": ("finish", "compete", "podium"), "sex": ("M", "F"),
+                "age_band": ("20-29", "30-39", "40-49", "50-59", "60-69", "70-79")}
+        combos: list[dict] = [{}]
+        for dim in p.by:
+            combos = [{**c, dim: k} for c in combos for k in keys[dim]]
+        return {tuple(c[d] for d in p.by): self.target(name, c) for c in combos}
 
     def targets_for(self, dims: dict[str, Any]) -> dict[str, Any]:
         """Every parameter resolved for a runner; a handful of (goal, sex, age band) combinations,
@@ -365,7 +437,7 @@ def _read_layer(root: Path, problems: list) -> _Layer:
     if not isinstance(meta, dict):
         problems.append((f"{name}/pack.yaml", None, "expected a mapping"))
         meta = {}
-    unknown = set(meta) - {"name", "version", "title", "description", "extends"}
+    unknown = set(meta) - {"name", "version", "title", "description", "extends", "redirects"}
     for key in sorted(unknown):
         problems.append((f"{name}/pack.yaml", None, f"{key}: unknown field"))
     layer.meta = meta
@@ -481,7 +553,8 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
         except ValidationError as exc:
             problems.extend((rel, None, f"parameter {key}: {m}") for m in _pyd_problems(exc))
             continue
-        problems.extend((rel, None, f"parameter {key}: {m}") for m in _check_parameter(key, p, sources))
+        raw = {k: v for k, (_, v) in params_raw.items() if isinstance(v, dict)}
+        problems.extend((rel, None, f"parameter {key}: {m}") for m in _check_parameter(key, p, sources, raw))
         parameters[key] = p
 
     rb = RuleBase(
@@ -508,6 +581,14 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
         compiled = _check_rule(rb, rel, item, problems, derived_kinds)
         if compiled is not None:
             rb.rules[compiled.id] = compiled
+    for layer in layers:
+        for old, new in (layer.meta.get("redirects") or {}).items():
+            rb.redirects[str(old)] = str(new)
+    for old, new in rb.redirects.items():
+        if old in rb.rules:
+            problems.append((f"{top.root.name}/pack.yaml", old, "redirects: an id in use cannot be redirected (ids are never reused)"))
+        if new not in rb.rules:
+            problems.append((f"{top.root.name}/pack.yaml", old, f"redirects: {new} is not a rule of the pack"))
     _check_chaining(rb, problems)
     _check_scoring(rb, problems)
     _load_benchmarks(rb, benchmarks_doc, problems)
@@ -526,8 +607,32 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _check_parameter(key: str, p: Parameter, sources: dict) -> list[str]:
+def _check_parameter(key: str, p: Parameter, sources: dict, params: dict[str, Any] | None = None) -> list[str]:
     out = [f"unknown source {s!r}" for s in p.sources if s not in sources]
+    if p.override is not None and p.override not in PROFILE_FIELDS_SET:
+        out.append(f"override: {p.override!r} is not a profile field")
+    if p.scale is not None:
+        s = p.scale
+        if p.values is not None or p.value is not None:
+            out.append("a scaled parameter takes no 'value' or 'values': they come from its scale")
+        base = (params or {}).get(s.of)
+        if base is None:
+            out.append(f"scale.of: unknown parameter {s.of!r}")
+        elif not set(base.get("by") or ()) <= set(p.by):
+            out.append(f"by: must include what {s.of} depends on ({', '.join(base.get('by') or ())})")
+        if "default" not in s.factor:
+            out.append("scale.factor: needs a 'default' (sex X or unknown)")
+        if set(s.factor) - {"M", "F", "default"}:
+            out.append("scale.factor: keys are M, F and default")
+        if set(s.factor) != {"default"} and "sex" not in p.by:
+            out.append("by: a factor by sex needs 'sex' in by")
+        for bound in (s.min, s.max):
+            if bound is not None:
+                try:
+                    _param_value(p, bound)
+                except ValueError as exc:
+                    out.append(f"scale bound {bound!r}: {exc}")
+        return out
     if p.by:
         if p.values is None or p.value is not None:
             out.append("a parameter with 'by' needs 'values' (nested by " + ", ".join(p.by) + ") and no 'value'")
@@ -796,14 +901,22 @@ def _load_benchmarks(rb: RuleBase, doc: tuple[str, dict] | None, problems: list)
 def _check_scoring(rb: RuleBase, problems: list) -> None:
     sc = rb.scoring
     where = f"{Path(rb.layers[0]).name}/scoring.yaml" if rb.layers else "scoring.yaml"
-    weights = sc.get("phase_weights")
-    if not isinstance(weights, dict):
-        problems.append((where, None, "phase_weights: missing"))
+    demand = sc.get("phase_demand")
+    if not isinstance(demand, dict):
+        problems.append((where, None, "phase_demand: missing"))
         return
     for phase in ("base", "build", "race_specific", "taper"):
-        row = weights.get(phase)
+        row = demand.get(phase)
         if not isinstance(row, dict) or set(row) != set(PILLARS):
-            problems.append((where, None, f"phase_weights.{phase}: needs a weight for each of {', '.join(PILLARS)}"))
+            problems.append((where, None, f"phase_demand.{phase}: needs a demand for each of {', '.join(PILLARS)}"))
+        elif not all(isinstance(v, (int, float)) and 0 < v <= 1 for v in row.values()):
+            problems.append((where, None, f"phase_demand.{phase}: demands are numbers above 0, at most 1"))
+        elif len(set(row.values())) != len(row):
+            problems.append((where, None, f"phase_demand.{phase}: two pillars with the same demand would leave "
+                                          "their order to chance for a runner with no gap"))
+    m = sc.get("maintenance")
+    if not isinstance(m, (int, float)) or not 0 <= m < 1:
+        problems.append((where, None, "maintenance: a share from 0 to under 1"))
     if not isinstance(sc.get("unknown_severity"), (int, float)):
         problems.append((where, None, "unknown_severity: missing"))
     mix = sc.get("session_mix")
