@@ -15,12 +15,12 @@ from tests.strategies import profiles
 AS_OF = "2026-01-10"
 
 # The full interview, one line per prompt, for a runner with one race.
-ABOUT = ["ana", "Ana", "1", "31", "58,5", ""]           # id, name, sex, age, mass, goal (default)
+ABOUT = ["ana", "Ana", "1", "31", "58,5", "", ""]       # id, name, sex, age, mass, goal (default), goal time (none)
 BACKGROUND = ["2,5"]
 BENCHMARKS = ["48:00", "?", "45'30", "yes", "190", "175", "150", "idk", "25", "-", "3"]
-TRAINING = ["60", "3000", "2", "1", "1", "900", "yes"]
-RACES = ["yes", "Zumaia Flysch", "2025-09-20", "23", "1800", "3", "", "15", "300", "2:40:00", "2:10:00", "no"]
-ENTRY = ["", "", "", "", ""]                           # defaults; no index
+TRAINING = ["60", "3000", "2", "1", "1", "900", "3:00:00", "yes"]
+RACES = ["yes", "Zumaia Flysch", "2025-09-20", "23", "1800", "3", "", "15", "300", "", "2:40:00", "2:10:00", "no"]
+ENTRY = ["", "", "", "", "", "", ""]                   # defaults; no index
 MENTAL = ["4", "3", "2"]
 FULL = ABOUT + BACKGROUND + BENCHMARKS + TRAINING + RACES + ENTRY + MENTAL
 
@@ -57,7 +57,8 @@ def test_a_whole_interview_with_piped_answers(cwd):
     assert "  1) F  women's" in out                            # numbered choices
     assert "What is your goal at Zegama? (1-3 or a name) [compete]: " in out
     assert "Noted as unknown: the report will tell you how to measure it." in out
-    assert " 9. Uphill test climbing rate: don't know" in out
+    assert "10. Uphill test climbing rate: don't know" in out
+    assert " 7. Goal time: skipped" in out
     assert "Not accepted: 27 is outside the plausible range 30 to 160 kg" in out
     assert "Zegama gap report: Ana (ana)" in out
     saved = yaml.safe_load((cwd / "ana.yaml").read_text())
@@ -70,12 +71,12 @@ def test_a_whole_interview_with_piped_answers(cwd):
 
 
 def test_review_edit_by_number_changes_the_report(cwd):
-    lines = FULL + ["8", "40:00", ""]              # 8th line of the review: the VK time
+    lines = FULL + ["9", "40:00", ""]              # 9th line of the review: the VK time
     r = run(["interview", "--interactive", "--save", "p.yaml", "--as-of", AS_OF], lines)
     assert r.exit_code == 0, r.output
-    assert " 8. Vertical-km time: 48:00" in r.stdout
+    assert " 9. Vertical-km time: 48:00" in r.stdout
     assert "Your vertical-km time (h:mm:ss or mm:ss) [48:00]: 40:00" in r.stdout
-    assert " 8. Vertical-km time: 40:00" in r.stdout
+    assert " 9. Vertical-km time: 40:00" in r.stdout
     assert yaml.safe_load((cwd / "p.yaml").read_text())["vk_time"] == "40:00"
     assert assess_out(cwd / "p.yaml") in r.stdout
 
@@ -108,7 +109,7 @@ def test_ctrl_c_loses_nothing(cwd, monkeypatch):
 
     def ask(self, prompt):
         count["n"] += 1
-        if count["n"] == 9:
+        if count["n"] == 10:  # the tenth question: the uphill test, after the VK time
             raise KeyboardInterrupt
         return original(self, prompt)
 
@@ -146,7 +147,7 @@ def test_default_file_is_named_and_offered_again(cwd):
 def test_answers_file_prefills_and_only_the_rest_is_asked(cwd):
     (cwd / "a.yaml").write_text("runner_id: ana\nname: Ana\nsex: F\nage: 31\nbody_mass_kg: '58,5'\ngoal: podium\n"
                                 "background: [skimo]\nvk_time: null\n")
-    rest = FULL[7 + 1:]                              # from the uphill test on
+    rest = [""] + FULL[9:]                           # the goal time (none), then from the uphill test on
     r = run(["interview", "--interactive", "--answers", "a.yaml", "--save", "p.yaml", "--as-of", AS_OF], rest + [""])
     assert r.exit_code == 0, r.output
     assert "Your age on race day" not in r.stdout and "Your vertical-km time" not in r.stdout

@@ -45,6 +45,7 @@ def test_a_person_answers_stops_with_ctrl_c_and_resumes(tmp_path):
     answer(child, "Your age on race day (years): ", "27")
     answer(child, "Your body mass (kg): ", "54,5")
     answer(child, "What is your goal at Zegama? (1-3 or a name) [compete]: ", "")
+    answer(child, "Your own goal time at Zegama, if you have one (h:mm:ss or mm:ss): ", "")
     answer(child, "Your sporting background (one or more, e.g. 1,3): ", "1, skimo")
     answer(child, "Your vertical-km time (h:mm:ss or mm:ss, ? if unknown): ", "help")
     child.expect_exact("A vertical kilometre is about 1,000 m D+")
@@ -61,7 +62,7 @@ def test_a_person_answers_stops_with_ctrl_c_and_resumes(tmp_path):
 
     child = spawn(tmp_path, "--resume", "zegama-profile.yaml", "--as-of", AS_OF)
     child.expect_exact("Continuing the interview saved in zegama-profile.yaml.")
-    answer(child, "Metres climbed per hour in a 20-30 min uphill test (m/h, ? if unknown): ", "?")
+    answer(child, "Metres climbed per hour in a 30-min uphill test at about 15% (m/h, ? if unknown): ", "?")
     answer(child, "Your 10K time on a flat course (h:mm:ss or mm:ss, ? if unknown): ", "38:20")
     answer(child, "Do you train with a heart-rate monitor (chest strap or watch)? (yes/no): ", "no")
     for prompt, text in [
@@ -75,6 +76,7 @@ def test_a_person_answers_stops_with_ctrl_c_and_resumes(tmp_path):
         ("Hard uphill sessions per week (intervals, hill repeats): ", "2"),
         ("Sessions per week where you practise descending fast: ", "1"),
         ("Your longest continuous climb in training, last two months (m): ", "1200"),
+        ("How long was your longest run of the last eight weeks? (h:mm:ss or mm:ss, ? if unknown): ", "3:15:00"),
         ("Will you race Zegama with poles? (yes/no): ", "ez"),
         ("Do you have a race result to add? (yes/no) [no]: ", "bai"),
         ("Race name: ", "Ehunmilak Marathon"),
@@ -85,10 +87,14 @@ def test_a_person_answers_stops_with_ctrl_c_and_resumes(tmp_path):
         ("Did you finish? (1-3 or a name) [finished]: ", "1"),
         ("Your overall position (? if unknown): ", "12"),
         ("Number of finishers (? if unknown): ", "310"),
+        ("Your position among the runners of your sex (? if unknown): ", "2"),
+        ("Number of finishers of your sex (? if unknown): ", "41"),
         ("Your finishing time (h:mm:ss or mm:ss, ? if unknown): ", "4:55:00"),
         ("The winner's time (same sex) (h:mm:ss or mm:ss, ? if unknown): ", "4:20:00"),
         ("Add another race? (yes/no) [no]: ", ""),
         ("How many times have you finished Zegama? [0]: ", ""),
+        ("Are you a registered resident of Zegama? (yes/no) [no]: ", ""),
+        ("How many times have you pre-registered for the draw without getting a place? [0]: ", "2"),
         ("Are you selected for your national team this season? (yes/no) [no]: ", ""),
         ("Have the organisers invited you as an elite runner? (yes/no) [no]: ", ""),
         ("Does a sponsor or brand team give you a place? (yes/no) [no]: ", ""),
@@ -115,7 +121,9 @@ def test_a_person_answers_stops_with_ctrl_c_and_resumes(tmp_path):
     assert saved["age"] == 28 and saved["uses_poles"] is False and saved["flat_10k_time"] == "38:20"
     assert saved["races"] == [{"race": "Ehunmilak Marathon", "date": "2025-09-14", "distance_km": 42.0,
                                "dplus_m": 2900.0, "circuit": "other", "position": 12, "finishers": 310,
+                               "position_sex": 2, "finishers_sex": 41,
                                "time": "4:55:00", "winner_time": "4:20:00", "status": "finished"}]
+    assert saved["unsuccessful_draws"] == 2 and saved["longest_run_time"] == "3:15:00"
     report = CliRunner().invoke(main, ["assess", str(tmp_path / "zegama-profile.yaml"), "--as-of", AS_OF])
     assert report.exit_code == 0
     # the report printed in the terminal is the one `zegama assess` gives for the saved file

@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 
 from assessment.interview.answers import parse_value
 from assessment.pipeline import assess
+from assessment.rules.checks import profile_problems
 from assessment.rules.facts import RACE_FIELDS as RACE_FACT_FIELDS, RUNNER_DERIVED
 from assessment.interview.session import (
     AnswerError,
@@ -54,6 +55,14 @@ RUNNER_INPUTS = {
     "races_count": {"races"},
     "recent_races": {"races"},
     "recent_short_mountain_races": {"races"},
+    "recent_steep_short_races": {"races"},
+    "recent_dnfs": {"races"},
+    "zegama_dnfs": {"races"},
+    "threshold_share_of_max": {"threshold_hr", "max_hr"},
+    "tickets": {"unsuccessful_draws"},
+    "goal_time_given": {"goal_time"},
+    "ss_arrival_min": {"goal", "sex", "goal_time"},
+    "ss_margin_min": {"goal", "sex", "goal_time"},
     "zegama_like_background": {"background", "races"},
     "road_only": {"background"},
     "ultra_only": {"background", "races"},
@@ -64,7 +73,11 @@ RUNNER_INPUTS = {
 #: Derived race facts -> the race fields they are computed from.
 RACE_INPUTS = {
     "idx": set(),
-    "percentile": {"position", "finishers"},
+    "percentile": {"position", "finishers", "position_sex", "finishers_sex"},
+    "percentile_basis": {"position", "position_sex", "finishers_sex"},
+    "zegama": {"race", "distance_km"},
+    "previous_edition": {"date"},
+    "dnf": {"status"},
     "relative_to_winner": {"time", "winner_time"},
     "km_effort": {"distance_km", "dplus_m"},
     "dplus_per_km": {"distance_km", "dplus_m"},
@@ -88,7 +101,7 @@ def _inputs_read_by_rules(rb):
                 if name in PROFILE_FIELDS:
                     runner.add(name)
                 elif name.startswith("target_"):
-                    runner |= {"goal", "sex", "age"}
+                    runner |= {"goal", "sex", "age", "goal_time"}
                 else:
                     assert name in RUNNER_INPUTS, f"{cr.id} reads {name}: map it to the profile fields it comes from"
                     runner |= RUNNER_INPUTS[name]
@@ -100,7 +113,7 @@ def _inputs_read_by_rules(rb):
                     assert name in RACE_INPUTS, f"{cr.id} reads {name}: map it to the race fields it comes from"
                     race |= RACE_INPUTS[name]
         if cr.params:
-            runner |= {"goal", "sex", "age"}  # targets are looked up by goal, sex and age band
+            runner |= {"goal", "sex", "age", "goal_time"}  # targets follow goal, sex, age band and the goal time
     return runner, race
 
 
@@ -277,12 +290,14 @@ def test_refused_answers_say_why(full, qid, typed, reason):
 # --------------------------------------------------------------------------- whole interviews
 
 BASE_ANSWERS = {
-    "runner_id": "ana", "name": "Ana", "sex": "1", "age": "31", "body_mass_kg": "58,5", "goal": "",
+    "runner_id": "ana", "name": "Ana", "sex": "1", "age": "31", "body_mass_kg": "58,5", "goal": "", "goal_time": "",
     "background": "2", "vk_time": "48:00", "uphill_test_vam": "?", "flat_10k_time": "45:30",
     "has_hr_monitor": "no", "squat_1rm_kg": "idk", "single_leg_calf_raises": "25", "cmj_cm": "-",
     "downhill_confidence": "3", "weekly_km": "60", "weekly_dplus_m": "3000", "strength_sessions_per_week": "2",
     "uphill_sessions_per_week": "1", "downhill_sessions_per_week": "1", "longest_climb_m": "900",
-    "uses_poles": "yes", "+races": "no", "zegama_finishes": "", "national_selection": "",
+    "longest_run_time": "3:10:00",
+    "uses_poles": "yes", "+races": "no", "zegama_finishes": "", "zegama_resident": "", "unsuccessful_draws": "",
+    "national_selection": "",
     "elite_invite": "", "sponsor_entry": "", "has_index": "", "crowd_composure": "4",
     "pacing_discipline": "3", "bad_weather_comfort": "2",
 }
@@ -296,7 +311,8 @@ def test_a_whole_interview_gives_the_profile(full):
     assert p["runner_id"] == "ana" and p["sex"] == "F" and p["goal"] == "compete"
     assert p["body_mass_kg"] == 58.5 and p["vk_time"] == "48:00" and p["flat_10k_time"] == "45:30"
     assert "uphill_test_vam" not in p and "squat_1rm_kg" not in p and "cmj_cm" not in p
-    assert iv.state.marks == {"uphill_test_vam": "unknown", "squat_1rm_kg": "unknown", "cmj_cm": "skipped"}
+    assert iv.state.marks == {"uphill_test_vam": "unknown", "squat_1rm_kg": "unknown", "cmj_cm": "skipped",
+                              "goal_time": "skipped"}
     # no heart-rate monitor: the heart-rate questions were never asked
     assert not {"max_hr", "threshold_hr", "aet_hr"} & set(asker.asked())
     assert iv.next_slot() is None
@@ -343,7 +359,8 @@ def test_required_questions_cannot_be_skipped(full):
 
 RACE_1 = {"races[1].race": "Zumaia", "races[1].date": "20/09/2025", "races[1].distance_km": "23",
           "races[1].dplus_m": "1800", "races[1].circuit": "3", "races[1].status": "",
-          "races[1].position": "15", "races[1].finishers": "300", "races[1].time": "2:40:00",
+          "races[1].position": "15", "races[1].finishers": "300", "races[1].position_sex": "",
+          "races[1].time": "2:40:00",
           "races[1].winner_time": "2:10:00"}
 RACE_2 = {"races[2].race": "Ehunmilak", "races[2].date": "2025-07-10", "races[2].distance_km": "88",
           "races[2].dplus_m": "5500", "races[2].circuit": "", "races[2].status": "dnf"}
@@ -521,7 +538,7 @@ def test_interrupted_interview_resumes_where_it_stopped(full, tmp_path):
     assert saved["vk_time"] == "48:00" and saved["downhill_confidence"] == 3 and "weekly_km" not in saved
     load_profile(saved)  # the partial profile is a valid profile
     progress = read_progress(target)
-    assert progress["unknown"] == ["squat_1rm_kg", "uphill_test_vam"] and progress["skipped"] == ["cmj_cm"]
+    assert progress["unknown"] == ["squat_1rm_kg", "uphill_test_vam"] and progress["skipped"] == ["cmj_cm", "goal_time"]
     assert progress["answers"] == {"has_hr_monitor": False} and progress["complete"] is False
     assert progress_path(target).name == "ana.interview.yaml"
 
@@ -594,7 +611,7 @@ def test_any_accepted_answer_sequence_gives_a_valid_profile(full, rb, data):
             return plain.get(q.type, "?" if q.dont_know or q.optional else str(math.ceil(q.min or 1)))
         return data.draw(_candidates(q), label=key)
 
-    iv = Interview(full)
+    iv = Interview(full, check=lambda p: profile_problems(rb, p, AS_OF))
     iv.run(ScriptedAsker(script))
     assert iv.next_slot() is None
     profile = load_profile(iv.profile_data())

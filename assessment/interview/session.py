@@ -116,10 +116,14 @@ class Interview:
         questionnaire: Questionnaire,
         state: InterviewState | None = None,
         on_change: Callable[[InterviewState], None] | None = None,
+        check: Callable[[Profile], list[tuple[str, str]]] | None = None,
     ):
         self.q = questionnaire
         self.state = state or InterviewState()
         self.on_change = on_change
+        # What the profile alone cannot know (the race's own history: editions raced, the course
+        # record): problems as (field, message), so an answer at odds with it is asked again.
+        self.check = check
         self._announced: tuple[str, int | None] | None = None
 
     # ------------------------------------------------------------------ reading the state
@@ -200,9 +204,13 @@ class Interview:
         data = self.profile_data(st)
         data.setdefault("runner_id", "-")  # not answered yet: check everything else
         try:
-            return load_profile(data)
+            profile = load_profile(data)
         except ProfileError as exc:
             raise AnswerError("; ".join(self._in_words(m) for _, m in exc.problems)) from None
+        problems = self.check(profile) if self.check else []
+        if problems:
+            raise AnswerError("; ".join(self._in_words(m) for _, m in problems))
+        return profile
 
     def _in_words(self, message: str) -> str:
         """Name fields as the questions do: 'aet_hr (174)' -> 'aerobic threshold heart rate (174)'."""

@@ -27,6 +27,13 @@ def editions_raced(rb: RuleBase, as_of: dt.date, race_day_of: dict[int, dt.date]
 
 def check_profile(rb: RuleBase, profile: Profile, as_of: dt.date) -> None:
     """Raise :class:`ProfileError` naming every field that contradicts the race's own history."""
+    problems = profile_problems(rb, profile, as_of)
+    if problems:
+        raise ProfileError(problems)
+
+
+def profile_problems(rb: RuleBase, profile: Profile, as_of: dt.date) -> list[tuple[str, str]]:
+    """Every (field, message) where the profile contradicts the race's own history."""
     problems: list[tuple[str, str]] = []
     days = {}
     for year, ed in (rb.race.get("editions") or {}).items():
@@ -45,9 +52,8 @@ def check_profile(rb: RuleBase, profile: Profile, as_of: dt.date) -> None:
     records = (rb.race.get("course") or {}).get("records") or {}
     if profile.goal_time is not None:
         rec = records.get(profile.sex if profile.sex in ("F", "M") else "F")
-        if rec is not None and profile.goal_time < parse_duration(rec["time"]) * 60 - 1e-9:
+        if rec is not None and profile.goal_time < parse_duration(rec["time"]) - 1e-9:  # minutes
             who = {"M": "men's", "F": "women's"}.get(profile.sex, "women's")
             problems.append(("goal_time", f"{format_duration(profile.goal_time)} is faster than the {who} course record "
                                           f"({rec['time']}, {rec['name']}, {rec['year']})"))
-    if problems:
-        raise ProfileError(problems)
+    return problems
