@@ -27,18 +27,18 @@ def leaves(node):
 
 
 def test_a_rule_that_fires_shows_value_operator_and_target_with_sources(rb):
-    e = explain({"runner_id": "a", "sex": "M", "goal": "compete", "vk_time": "45:00"}, "UP001", as_of=AS_OF)
+    e = explain({"runner_id": "a", "sex": "M", "goal": "compete", "vk_time": "48:00"}, "UP001", as_of=AS_OF)
     assert e.fired and e.engine_fired
     [trace] = e.traces
     [leaf] = leaves(trace.tree)
-    assert (leaf.field, leaf.value, leaf.display, leaf.op, leaf.result) == ("vk_time", 45.0, "45:00", "gt", True)
+    assert (leaf.field, leaf.value, leaf.display, leaf.op, leaf.result) == ("vk_time", 48.0, "48:00", "gt", True)
     op = leaf.operand
     assert (op.kind, op.name) == ("param", "vk_time")
     assert op.value == rb.target("vk_time", {"goal": "compete", "sex": "M"})
     assert op.display.startswith(rb.format_param("vk_time", op.value)) and "goal compete, sex M" in op.display
     assert [s["key"] for s in op.sources] == rb.parameters["vk_time"].sources
     text = to_text(e)
-    assert "[true]    vk_time = 45:00  >  target vk_time = 35:20 (for goal compete, sex M)" in text
+    assert "[true]    vk_time = 48:00  >  target vk_time = 44:59 (for goal compete, sex M)" in text
     assert "Result: UP001 fires." in text and "agrees" in text
 
 
@@ -55,23 +55,24 @@ def test_false_and_unknown_are_told_apart():
 
 def test_trees_show_every_branch_in_three_valued_logic():
     slow = {**NATIONALS, "time": "3:00:00", "winner_time": "2:00:00"}  # 50% of the field, 1.5 x the winner
-    e = explain({"runner_id": "a", "races": [GTWS, slow, NATIONALS]}, "ELG010", as_of=AS_OF)
+    unplaced = {**NATIONALS, "position": None, "finishers": None}          # no place, no times
+    e = explain({"runner_id": "a", "races": [GTWS, slow, NATIONALS, unplaced]}, "ELG010", as_of=AS_OF)
     assert [t.subject for t in e.traces] == [
-        "race 1: GTWS race (2026-07-10)", "race 2: Nationals (2026-06-10)", "race 3: Nationals (2026-06-10)"]
-    # GTWS fires; the slow result is false; without times the second branch of `any` is unknown,
-    # so the whole condition is unknown (and does not fire).
-    assert [t.result for t in e.traces] == [True, False, None]
+        "race 1: GTWS race (2026-07-10)", "race 2: Nationals (2026-06-10)", "race 3: Nationals (2026-06-10)",
+        "race 4: Nationals (2026-06-10)"]
+    # GTWS fires. With the place known the place decides: the time behind the winner is not used,
+    # so both placed results are false, times or not. Without a place and without times: unknown.
+    assert [t.result for t in e.traces] == [True, False, False, None]
     assert e.fired
-    for trace, relative in ((e.traces[1], False), (e.traces[2], None)):
+    for trace in (e.traces[1], e.traces[2]):
         tree = trace.tree
         assert tree.kind == "all" and tree.children[-1].kind == "any"
         by_field = {leaf.field: leaf for leaf in leaves(tree)}
         assert by_field["percentile"].result is False and by_field["percentile"].value == 0.5
         assert by_field["recognised_circuit"].result is True
-        assert by_field["relative_to_winner"].result is relative
-        assert tree.children[-1].result is relative
+        assert tree.children[-1].result is False
     body = json.loads(json.dumps(e.to_dict()))
-    assert [t["tree"]["result"] for t in body["traces"]] == ["true", "false", "unknown"]
+    assert [t["tree"]["result"] for t in body["traces"]] == ["true", "false", "false", "unknown"]
 
 
 def test_rules_on_derived_facts_and_missing_facts():
@@ -119,12 +120,12 @@ def run(*args, input=None):
 
 def test_explain_command(tmp_path):
     profile = tmp_path / "ane.yaml"
-    profile.write_text('runner_id: ane\nsex: M\nvk_time: "37:00"\n')
+    profile.write_text('runner_id: ane\nsex: M\nvk_time: "46:00"\n')
     res = run(profile, "up001", "--as-of", AS_OF)
     assert res.exit_code == 0, res.output
-    assert "target vk_time = 35:20" in res.output and "Result: UP001 fires." in res.output
+    assert "target vk_time = 44:59" in res.output and "Result: UP001 fires." in res.output
     res = run(profile, "UP001", "--as-of", AS_OF, "--rules", CUSTOM)
-    assert "[false]   vk_time = 37:00  >  target vk_time = 38:00" in res.output
+    assert "[false]   vk_time = 46:00  >  target vk_time = 47:51" in res.output
     assert "Result: UP001 does not fire." in res.output
     body = json.loads(run("-", "DH001", "--as-of", AS_OF, "--format", "json", input='{"runner_id": "x"}').output)
     assert body["fired"] is False and body["unknown_fields"] == ["downhill_confidence"]

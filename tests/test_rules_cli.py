@@ -64,7 +64,8 @@ def test_show_gives_condition_targets_sources_rationale_and_examples(rb):
     assert all(rb.sources[k].url in out for k in rb.parameters["vk_time"].sources)
     assert " ".join(rule.rationale.split()[:6]) in " ".join(out.split())
     fires, not_fires = out.split("Example profiles that fire it:")[1].split("Example profiles that do not fire it:")
-    assert '"vk_time": "45:00"' in fires and '"vk_time": "34:00"' in not_fires
+    assert '"vk_time": "50:00"' in fires and '"vk_time": "34:55"' in not_fires
+    assert "Angermund-Vik" in not_fires  # a real athlete's figures, with their source
 
 
 def test_show_as_json_carries_the_rule_data(rb):
@@ -78,8 +79,8 @@ def test_show_as_json_carries_the_rule_data(rb):
 
 def test_show_of_a_custom_pack_shows_the_overridden_target():
     out = zegama("rules", "show", "UP001", "--rules", CUSTOM).output
-    assert "38:00" in out and "club_vk_trials" in out
-    assert "38:00" not in zegama("rules", "show", "UP001").output
+    assert "47:51" in out and "club_vk_trials" in out
+    assert "47:51" not in zegama("rules", "show", "UP001").output
 
 
 def test_show_unknown_rule():
@@ -266,7 +267,7 @@ def test_a_fresh_durable_host_fires_the_exported_rules_like_our_engine(rb, tmp_p
 
 # --------------------------------------------------------------------------- assess: JSON in and out
 
-PROFILE = {"runner_id": "ane", "sex": "M", "goal": "compete", "vk_time": "37:00", "weekly_dplus_m": 900}
+PROFILE = {"runner_id": "ane", "sex": "M", "goal": "compete", "vk_time": "46:00", "weekly_dplus_m": 900}
 
 
 def test_assess_reads_json_or_yaml_from_stdin_and_writes_a_json_report():
@@ -332,7 +333,7 @@ def _report(*extra, profile=PROFILE):
 def test_the_custom_pack_changes_the_report():
     builtin, club = _report(), _report("--rules", CUSTOM)
     assert club.pack.name == "club-example" and builtin.pack.name == "zegama"
-    # The club's own VK target (38:00 for a man who competes) clears a 37:00 VK ...
+    # The club's own VK target (47:51 for a man who competes, on its slower VK) clears a 46:00 VK ...
     assert "UP001" in builtin.fired_rules and "UP001" not in club.fired_rules
     # ... and the club's rule fires on 900 m of weekly climbing.
     assert "CLB001" in club.fired_rules and "CLB001" not in builtin.fired_rules
@@ -343,10 +344,10 @@ def test_the_custom_pack_changes_the_report():
 
 
 def test_an_overridden_target_changes_a_finding_that_fires_in_both():
-    slow = {**PROFILE, "vk_time": "42:00"}
+    slow = {**PROFILE, "vk_time": "50:00"}
     builtin, club = _report(profile=slow), _report("--rules", CUSTOM, profile=slow)
     b = next(f for f in builtin.findings if f.rule_id == "UP001")
     c = next(f for f in club.findings if f.rule_id == "UP001")
-    assert (b.targets[0].shown, c.targets[0].shown) == ("35:20", "38:00")
+    assert (b.targets[0].shown, c.targets[0].shown) == ("44:59", "47:51")
     assert c.severity < b.severity
     assert any(club.source(k).title.startswith("Example club: VK time trials") for k in club.target_info("vk_time").sources)

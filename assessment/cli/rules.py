@@ -77,38 +77,67 @@ def list_cmd(pillar, rules_path, fmt):
 
 
 def _target_values(rb, name: str) -> dict[str, Any]:
-    """A parameter's values for every goal/sex/age band it names, formatted."""
+    """A parameter's value for every combination of what it depends on, formatted (scaled ones computed)."""
     p = rb.parameters[name]
     if not p.by:
         return {"": rb.format_param(name, rb.constant(name))}
-    out: dict[str, Any] = {}
-
-    def walk(node: Any, depth: int, dims: dict[str, str]) -> None:
-        if depth == len(p.by):
-            out[" ".join(f"{d}={v}" for d, v in dims.items())] = rb.format_param(name, rb.target(name, dims))
-            return
-        for key in node:
-            walk(node[key], depth + 1, {**dims, p.by[depth]: str(key)})
-
-    walk(p.values, 0, {})
-    return out
+    return {" ".join(f"{d}={v}" for d, v in zip(p.by, key)): rb.format_param(name, value)
+            for key, value in rb.level_table(name).items()}
 
 
 def _target_grid(rb, name: str) -> list[str]:
     from tabulate import tabulate
 
     p = rb.parameters[name]
-    values = _target_values(rb, name)
     if not p.by:
-        return [f"value: {values['']}"]
+        return [f"value: {rb.format_param(name, rb.constant(name))}"]
+    table = rb.level_table(name)
     if len(p.by) == 2:
-        rows_keys = list(p.values)
-        col_keys: list[str] = []
-        for row in p.values.values():
-            col_keys += [c for c in row if c not in col_keys]
-        grid = [[r] + [values.get(f"{p.by[0]}={r} {p.by[1]}={c}", "-") for c in col_keys] for r in rows_keys]
+        rows_keys = list(dict.fromkeys(k[0] for k in table))
+        col_keys = list(dict.fromkeys(k[1] for k in table))
+        grid = [[r] + [rb.format_param(name, table[(r, c)]) for c in col_keys] for r in rows_keys]
         return tabulate(grid, headers=[f"{p.by[0]} \\ {p.by[1]}"] + col_keys, tablefmt="simple").splitlines()
-    return [f"{k}: {v}" for k, v in values.items()]
+    return [f"{k}: {v}" for k, v in _target_values(rb, name).items()]
+
+
+def target_details(rb, name: str) -> dict:
+    """A target as data: its values by goal, sex or age band, how they are computed, and why."""
+    p = rb.parameters[name]
+    return {
+        "name": name,
+        "description": p.description,
+        "unit": p.unit,
+        "by": list(p.by),
+        "values": _target_values(rb, name),
+        "scale": p.scale.model_dump() if p.scale else None,
+        "override": p.override,
+        "derivation": " ".join(p.derivation.split()) if p.derivation else None,
+        "confidence": p.confidence,
+        "sources": [{"key": k, "title": rb.sources[k].title, "url": rb.sources[k].url} for k in p.sources],
+        "rules": sorted(rid for rid, cr in rb.rules.items() if name in cr.params),
+    }
+
+
+def _target_text(rb, t: dict) -> list[str]:
+    import textwrap
+
+    out = [f"  {t['name']}: {t['description']} ({t['unit']})"]
+    out += ["    " + line for line in _target_grid(rb, t["name"])]
+    if t.get("override"):
+        out.append(f"    a runner's own {t['override']} replaces it")
+    if t.get("scale"):
+        s = t["scale"]
+        factor = ", ".join(f"{k} {v:g}" for k, v in s["factor"].items())
+        out += textwrap.wrap(f"computed: {s['of']} x factor ({factor})" + (f" ^ {s['power']:g}" if s["power"] != 1 else "")
+                             + (f", at least {s['min']}" if s.get("min") else "") + (f", at most {s['max']}" if s.get("max") else ""),
+                             74, initial_indent="    ", subsequent_indent="      ")
+    if t["derivation"]:
+        out += textwrap.wrap("derivation: " + t["derivation"], 74, initial_indent="    ", subsequent_indent="      ")
+    if t["confidence"]:
+        out.append(f"    confidence: {t['confidence']}")
+    for s in t["sources"]:
+        out.append(f"    source [{s['key']}]: {s['title']} <{s['url']}>")
+    return out
 
 
 def rule_details(rb, rule_id: str) -> dict:
@@ -117,19 +146,7 @@ def rule_details(rb, rule_id: str) -> dict:
 
     cr = rb.rules[rule_id]
     r = cr.rule
-    targets = []
-    for name in cr.params:
-        p = rb.parameters[name]
-        targets.append({
-            "name": name,
-            "description": p.description,
-            "unit": p.unit,
-            "by": list(p.by),
-            "values": _target_values(rb, name),
-            "derivation": " ".join(p.derivation.split()) if p.derivation else None,
-            "confidence": p.confidence,
-            "sources": [{"key": k, "title": rb.sources[k].title, "url": rb.sources[k].url} for k in p.sources],
-        })
+    targets = [target_details(rb, name) for name in cr.params]
 
     def cases(items):
         return [{"profile": c.profile, **({"as_of": c.as_of.isoformat()} if c.as_of else {}),
@@ -175,18 +192,16 @@ def _show_text(rb, d: dict) -> str:
     if d["targets"]:
         out += ["", "Targets:"]
         for t in d["targets"]:
-            out.append(f"  {t['name']}: {t['description']} ({t['unit']})")
-            out += ["    " + line for line in _target_grid(rb, t["name"])]
-            if t["derivation"]:
-                out += textwrap.wrap("derivation: " + t["derivation"], 74, initial_indent="    ", subsequent_indent="      ")
-            if t["confidence"]:
-                out.append(f"    confidence: {t['confidence']}")
-            for s in t["sources"]:
-                out.append(f"    source [{s['key']}]: {s['title']} <{s['url']}>")
+            out += _target_text(rb, t)
     out.append("")
     out += para("Message", d["message"])
     out += para("Rationale", d["rationale"])
-    out += para("Prescription", d["prescription"])
+    advice = d["prescription"]
+    if isinstance(advice, dict):  # one text per training phase
+        for phase, text in advice.items():
+            out += para(f"Prescription ({phase.replace('_', '-')})", text)
+    else:
+        out += para("Prescription", advice)
     out += para("Test", d["test"])
     out += ["Sources:"] + [f"  [{s['key']}] {s['title']} <{s['url']}>" for s in d["sources"]]
     for label, key in (("Example profiles that fire it", "fires"), ("Example profiles that do not fire it", "does_not_fire")):
@@ -219,6 +234,36 @@ def show_cmd(rule_id, rules_path, fmt):
 
 def _problems_json(exc) -> list[dict]:
     return [{"file": f, "rule_id": r, "message": m} for f, r, m in exc.problems]
+
+
+@rules_group.command("targets")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.option("--rules", "rules_path", metavar="PATH", help="A rule pack folder (default: the built-in pack).")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+def targets_cmd(names, rules_path, fmt):
+    """Every target of the pack (or those NAMEd): its values by goal and sex, how it is computed, its sources.
+
+    \b
+    Examples:
+        zegama rules targets goal_time vk_time
+        zegama rules targets --format json
+    """
+    rb = load_pack_or_exit(rules_path, fmt)
+    unknown = [n for n in names if n not in rb.parameters]
+    if unknown:
+        fail(fmt, "unknown_target", f"no target {', '.join(map(repr, unknown))} in {rb.name}; "
+                                    f"see `zegama rules targets` for the list")
+    details = [target_details(rb, n) for n in (names or sorted(rb.parameters))]
+    if fmt == "json":
+        click.echo(json.dumps(details, indent=2, ensure_ascii=False, default=str))
+        return
+    out = []
+    for t in details:
+        out += _target_text(rb, t)
+        if t["rules"]:
+            out.append(f"    used by: {', '.join(t['rules'])}")
+        out.append("")
+    click.echo("\n".join(out), nl=True)
 
 
 @rules_group.command("validate")

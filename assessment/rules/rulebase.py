@@ -524,9 +524,12 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
         for key, val in (layer.parameters or {}).items():
             if key in params_raw and isinstance(val, dict) and isinstance(params_raw[key][1], dict):
                 # an override keeps the base's description, unit and sources unless it restates them
+                given = layer.parameters[key]
                 val = {**params_raw[key][1], **val}
-                if "values" in val and "value" in params_raw[key][1] and "value" not in layer.parameters[key]:
-                    val.pop("value", None)
+                # a value, a table or a scale: the override's kind replaces the base's
+                for kind in ("value", "values", "scale"):
+                    if kind not in given and any(k in given for k in ("value", "values", "scale")):
+                        val.pop(kind, None)
             params_raw[key] = (f"{ln}/parameters.yaml", val)
         in_layer: set[str] = set()
         for rel, item in layer.rule_docs:
