@@ -31,6 +31,10 @@ _SUMMARY = {
     "not_eligible": "Nothing in your history matches the competitive profile yet.",
 }
 _TAGS = ("zegama_like_background", "road_only", "ultra_only", "ultra_only_history")
+#: Entry routes that give a place of their own (the others help only through the organisation's block).
+PLACE_ROUTES = frozenset({"elite_invite", "every_edition_finishers", "local", "sponsor_entry"})
+#: A profile fit needs at least this share of the benchmarks measured: fewer say too little to score.
+FIT_MIN_MEASURED = 1 / 3
 
 
 # --------------------------------------------------------------------------- small pure parts
@@ -433,7 +437,7 @@ def _finding(k: _Kit, rk: _RuleKit, fact: dict, runner: dict) -> tuple[dict, lis
     finding["evidence"] = evidence
     finding["targets"] = targets
     finding["message"] = rule.message.format_map(fill)
-    advice = rule.prescription_for(runner["phase"])
+    advice = rule.prescription_for(runner["phase"], runner["weeks_to_race"])
     if advice is not None and "{retest}" in advice:
         advice = advice.replace("{retest}", retest_advice(runner["weeks_to_race"]))
     if advice != rule.default_prescription:
@@ -467,7 +471,12 @@ def _eligibility(k: _Kit, matches: list[Match], findings: list[dict], runner: di
     status = eligibility_status(outcomes)
     routes = [_strip({"id": r["id"], "applies": route_applies(r, runner, fired)}) for r in k.routes]
     applying = [r for r, x in zip(k.routes, routes) if x.get("applies") and r["id"] != "lottery"]
-    return {"status": status, "summary": _SUMMARY[status], "reasons": reasons, "routes": routes,
+    summary = _SUMMARY[status]
+    placed = [r for r in applying if r["id"] in PLACE_ROUTES]
+    if placed and status != "eligible":
+        summary = (f"A reserved route gives you a place ({placed[0]['short']}): the competitive profile is not "
+                   "needed for it. " + summary)
+    return {"status": status, "summary": summary, "reasons": reasons, "routes": routes,
             "lottery": k.lottery(edition, runner.get("tickets", 1)),
             "next_steps": next_steps(k.rb, edition, as_of, status, "blocks" in outcomes, applying)}
 
@@ -496,29 +505,31 @@ def next_steps(rb: RuleBase, edition: Edition, as_of: dt.date, status: str, bloc
     if status == "not_eligible" and blocks:
         steps.append("Resolve the blocking condition listed above first; no result can make up for it.")
     steps += [r["next_step"] for r in routes if r.get("next_step")]
-    place_given = any(r.get("id") in ("elite_invite", "every_edition_finishers", "local", "sponsor_entry") for r in routes)
-    if stage in ("before", "open") and status != "eligible" and not place_given:
+    place_given = any(r.get("id") in PLACE_ROUTES for r in routes)
+    if stage in ("before", "open", "closed") and status != "eligible" and not place_given:
         pct = rb.constant("competitive_percentile")
         steps.append(
-            f"To show the competitive profile, race a short or medium mountain race (under "
-            f"{rb.constant('short_medium_max_km'):g} km, {rb.constant('short_medium_min_km_effort'):g} to "
-            f"{rb.constant('short_medium_max_km_effort'):g} km-effort, at least {rb.constant('mountain_min_dplus_per_km'):g} m "
-            f"D+ per km) in a recognised circuit (Golden Trail World Series, Skyrunner World Series or a national "
-            f"championship) and finish in the top {pct * 100:.0f}% of the field"
-            + (f", before pre-registration closes ({closes}{est})." if closes else "."))
+            f"To show the competitive profile organisers look for (it does not change your odds in the draw), race a "
+            f"short or medium mountain race (under {rb.constant('short_medium_max_km'):g} km, "
+            f"{rb.constant('short_medium_min_km_effort'):g} to {rb.constant('short_medium_max_km_effort'):g} km-effort, "
+            f"at least {rb.constant('mountain_min_dplus_per_km'):g} m D+ per km) in a recognised circuit (Golden Trail "
+            f"World Series, Skyrunner World Series or a national championship) and finish in the top "
+            f"{pct * 100:.0f}% of the field; results count up to race day.")
     draw_txt = f" The draw is on {draw}{est}." if draw else ""
     fallback = " as well, in case that place falls through" if place_given else ""
     if stage == "before":
-        steps.append(f"Pre-register for the draw{fallback} between {opens} and {closes}{est}.{draw_txt}")
+        steps.append(f"Pre-register for the draw{' as well' if place_given else ''} between {opens} and {closes}{est}"
+                     f"{', in case that place falls through' if place_given else ''}.{draw_txt}")
     elif stage == "open":
         steps.append(f"Pre-registration is open until {closes}{est}: pre-register for the draw now{fallback}.{draw_txt}")
     elif stage == "closed":
         steps.append(f"Pre-registration closed on {closes}{est}; the draw is on {draw}{est}. If you pre-registered, "
                      "you will know then; if not, only a reserved route above can give you a place this year.")
     elif stage == "drawn":
-        steps.append(f"The draw for {edition.year} was held on {draw or closes}{est}. Without a place, what is left is a "
-                     "reserved route above or a place given up by another runner (more women than men are taken "
-                     "from the waiting list); pre-register again next January: each unsuccessful year adds a ticket.")
+        steps.append(f"The draw for {edition.year} was held on {draw or closes}{est}: if you won a place, you are in. "
+                     "Without one, what is left is a reserved route above or a place given up by another runner "
+                     "(more women than men are taken from the waiting list); pre-register again next January: "
+                     "each unsuccessful year adds a ticket.")
     else:
         steps.append("Pre-register for the draw when the organisers open it; selection is never guaranteed.")
     return steps
@@ -624,7 +635,7 @@ def build_report_data(rb: RuleBase, profile: Profile, as_of: dt.date, edition: E
         data["sex"] = profile.sex
     if profile.sex not in ("F", "M"):
         data["targets_note"] = "Sex not given as F or M: targets use the women's reference values."
-    if shares:
+    if shares and len(shares) >= FIT_MIN_MEASURED * len(benchmarks):
         data["fit_score"] = round(sum(shares) / len(shares))
     data.update(
         fit_measured=len(shares),

@@ -37,7 +37,7 @@ def goal_line(r: Report) -> str:
 
 def fit_line(r: Report) -> str:
     if r.fit_score is None:
-        return f"Profile fit: not measured (0 of {r.fit_of} benchmarks)"
+        return f"Profile fit: too few benchmarks measured ({r.fit_measured} of {r.fit_of})"
     return f"Profile fit: {r.fit_score}/100 on {r.fit_measured} of {r.fit_of} benchmarks"
 
 

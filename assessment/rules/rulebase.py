@@ -35,6 +35,9 @@ from ..model.profile import DURATION_FIELDS, PROFILE_FIELDS, field_unit
 from ..model.units import format_duration, parse_duration
 
 PROFILE_FIELDS_SET = frozenset(PROFILE_FIELDS)
+#: Weeks to go under which the race-specific phase's advice turns to its final weeks (a tune-up race
+#: three to six weeks out is the last that leaves time to recover; the taper starts two weeks out).
+FINAL_WEEKS = 5
 PILLARS = ("uphill_power", "downhill_technique", "strength", "race_specificity", "mental_tactical")
 RULE_PILLARS = PILLARS + ("eligibility", "profile")
 DIMENSIONS = ("goal", "sex", "age_band")
@@ -146,8 +149,9 @@ class Rule(_Strict):
     asserts: Asserts | None = None
     message: str
     rationale: str
-    # One text, or one per training phase: {default: ..., race_specific: ..., taper: ...}
-    prescription: str | dict[Literal["default", "base", "build", "race_specific", "taper"], str] | None = None
+    # One text, or one per training phase: {default: ..., race_specific: ..., taper: ...};
+    # final_weeks: the last weeks of the race-specific phase (under FINAL_WEEKS to go).
+    prescription: str | dict[Literal["default", "base", "build", "race_specific", "final_weeks", "taper"], str] | None = None
     test: str | None = None
     sources: list[str] = Field(min_length=1)
     examples: Examples
@@ -167,10 +171,12 @@ class Rule(_Strict):
             raise ValueError("prescriptions by phase need a 'default'")
         return v
 
-    def prescription_for(self, phase: str) -> str | None:
-        """What to train in this phase (the phase's own text, else the default)."""
+    def prescription_for(self, phase: str, weeks: float | None = None) -> str | None:
+        """What to train now: the final weeks' text, the phase's own, else the default."""
         p = self.prescription
         if isinstance(p, dict):
+            if phase == "race_specific" and weeks is not None and weeks < FINAL_WEEKS and "final_weeks" in p:
+                return p["final_weeks"]
             return p.get(phase) or p["default"]
         return p
 
