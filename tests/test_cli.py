@@ -42,7 +42,7 @@ def test_markdown_cites_sources(run):
 
 
 def test_stdin_json_in_json_out(run):
-    result = run("assess", "-", "--format", "json", "--as-of", "2026-12-01", input='{"runner_id": "s", "vk_time": "50:00"}')
+    result = run("assess", "-", "--format", "json", "--as-of", "2026-12-01", input='{"runner_id": "s", "vk_time": "58:00"}')
     assert result.exit_code == 0
     assert "UP001" in json.loads(result.output)["fired_rules"]
 

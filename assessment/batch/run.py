@@ -384,8 +384,8 @@ def _summary_sections(s: SquadSummary, fmt: str, warnings: bool = True) -> Itera
     rows = [[s, n] for s, n in s.head()["eligibility"].items()] + [["not assessed (error)", s.errors]]
     yield tabulate(rows, headers=["status", "runners"], tablefmt=tf) + "\n"
     if s.fit_mean is not None:
-        yield (f"\nProfile fit: mean {s.fit_mean:g}, range {s.fit_min}-{s.fit_max} (out of 100, over the benchmarks "
-               f"measured; {s.fit_runners} of {s.assessed} runners measured at least one)\n")
+        yield (f"\nProfile fit: mean {s.fit_mean:g}, range {s.fit_min}-{s.fit_max} out of 100\n"
+               f"({s.fit_runners} of {s.assessed} runners measured enough benchmarks to score)\n")
     if s.first_emphasis:
         yield f"\n{'## ' if md else ''}First emphasis\n\n"
         rows = [[PILLAR_NAMES[p], n] for p, n in s.head()["first_emphasis"].items()]
