@@ -62,7 +62,7 @@ RUNNER_INPUTS = {
     "tickets": {"unsuccessful_draws"},
     "goal_time_given": {"goal_time"},
     "ss_arrival_min": {"goal", "sex", "goal_time"},
-    "ss_margin_min": {"goal", "sex", "goal_time"},
+    "ss_spare_min": {"goal", "sex", "goal_time"},
     "zegama_like_background": {"background", "races"},
     "road_only": {"background"},
     "ultra_only": {"background", "races"},

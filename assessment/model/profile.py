@@ -274,7 +274,8 @@ def cross_field_problems(p: "Profile") -> list[str]:
 #: Fields in the order of the public contract (CSV header order).
 PROFILE_FIELDS: tuple[str, ...] = tuple(n for n in Profile.model_fields if n != "races")
 RACE_FIELDS: tuple[str, ...] = tuple(RaceResult.model_fields)
-DURATION_FIELDS = frozenset({"vk_time", "flat_10k_time", "time", "winner_time", "goal_time", "longest_run_time"})
+DURATION_FIELDS = frozenset({"vk_time", "flat_10k_time", "time", "winner_time", "goal_time", "longest_run_time",
+                             "ss_arrival_min", "ss_spare_min"})
 
 
 def field_unit(name: str) -> str | None:

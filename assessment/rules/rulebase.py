@@ -20,6 +20,7 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import math
 import string
 import threading
 from dataclasses import dataclass, field
@@ -961,5 +962,13 @@ def format_value(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if name == "percentile" and isinstance(value, (int, float)):
-        return f"top {value * 100:.0f}%"
+        return f"top {top_share(value)}"
     return _fmt_number(value)
+
+
+def top_share(share: float) -> str:
+    """A place as a share of the field, rounded up (4th of 900 is within the top 0.5%, never 'top 0%')."""
+    pct = share * 100
+    if pct < 1:
+        return f"{math.ceil(pct * 10 - 1e-9) / 10:g}%"
+    return f"{math.ceil(pct - 1e-9)}%"
