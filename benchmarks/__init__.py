@@ -1,1 +1,1 @@
-"""Benchmarks of zegama-assess: ``python -m benchmarks`` (see the README, "Performance")."""
+"""Benchmarks of zegama-assess: ``python -m benchmarks`` (see docs/performance.md)."""

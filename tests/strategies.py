@@ -40,7 +40,10 @@ def races(draw):
 
 
 OPTIONAL = {
-    "name": st.text(min_size=1, max_size=20),
+    # names as people type them: any letter, mark, symbol or space, no control character (refused)
+    "name": st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"),
+                                  blacklist_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"),
+                    min_size=1, max_size=20),
     "sex": st.sampled_from(["F", "M", "X"]),
     "age": st.integers(14, 80),
     "body_mass_kg": st.floats(40, 110).map(lambda x: round(x, 1)),

@@ -135,7 +135,7 @@ def test_dom_has_the_charts_with_their_shapes(report_page):
 
 
 def test_committed_screenshot_shows_the_report():
-    # docs/report.png (shown in the README) is a screenshot of this example report.
+    # docs/report.png (shown in docs/report.md) is a screenshot of this example report.
     from PIL import Image
 
     image = Image.open(SCREENSHOT)

@@ -83,3 +83,12 @@ def test_blank_cells_mean_unknown():
     p = load_profile({"runner_id": "r", "vk_time": "", "age": "", "goal": "", "races": [{"circuit": "", "status": ""}]})
     assert p.vk_time is None and p.age is None and p.goal == "compete"
     assert p.races[0].circuit is None and p.races[0].status == "finished"
+
+
+@pytest.mark.parametrize("text", ["a\x1b[2J", "x\x85y", "line\nbreak", "nul\x00", "bidi\u202e"])
+def test_control_characters_and_line_breaks_are_refused_in_names(text):
+    for data in ({"runner_id": text}, {"runner_id": "a", "name": text},
+                 {"runner_id": "a", "races": [{"race": text}]}):
+        with pytest.raises(ProfileError, match="control character or line break"):
+            load_profile(data)
+    assert load_profile({"runner_id": "a", "name": "Iñaki Goñi 👩‍👧"}).name == "Iñaki Goñi 👩‍👧"

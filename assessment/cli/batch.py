@@ -50,7 +50,8 @@ def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, deli
     """Assess a club roster from CSV: per-runner results and squad summary.
 
     ROSTER.csv has one row per runner; the headers are the profile field names
-    (only runner_id is required). Writes assessments.csv, assessments.jsonl,
+    (only runner_id is required). Writes assessments.csv, assessments.jsonl (one
+    report a line, without its catalog), catalog.json (the pack's catalog, once),
     errors.csv, squad.md and squad.json to --out, and prints the squad summary.
 
     \b

@@ -10,6 +10,7 @@ Durations are stored in minutes, rounded to the second, and written back as
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from enum import Enum
 from typing import Annotated, Any
 
@@ -87,6 +88,22 @@ def _blank_none(value: Any) -> Any:
     return None if value == "" else value
 
 
+def _printable(value: Any) -> Any:
+    """Text that reaches terminals, files and pages: no control characters and no line breaks
+    (a name with ESC or U+0085 in it would redraw a terminal or break a YAML or CSV line)."""
+    value = _blank_none(value)
+    if isinstance(value, str):
+        bad = next((c for c in value if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _BIDI), None)
+        if bad is not None:
+            raise ValueError(f"contains a control character or line break (U+{ord(bad):04X}): type it as plain text")
+    return value
+
+
+#: Bidirectional overrides and isolates: they reorder what a terminal or page shows around them.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+Text = Annotated[str, BeforeValidator(_printable)]
+
+
 Minutes = Annotated[
     float,
     BeforeValidator(_minutes),
@@ -107,7 +124,7 @@ class RaceResult(BaseModel):
 
     model_config = ConfigDict(extra="forbid", use_enum_values=True)
 
-    race: Annotated[str | None, BeforeValidator(_blank_none)] = Field(default=None, max_length=200)
+    race: Text | None = Field(default=None, max_length=200)
     date: dt.date | None = None
     distance_km: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(0.5, 400, unit="km")
     dplus_m: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(0, 30000, unit="m")
@@ -158,8 +175,8 @@ class Profile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", use_enum_values=True, validate_assignment=False)
 
-    runner_id: str = Field(min_length=1, max_length=100)
-    name: Annotated[str | None, BeforeValidator(_blank_none)] = Field(default=None, max_length=200)
+    runner_id: Text = Field(min_length=1, max_length=100)
+    name: Text | None = Field(default=None, max_length=200)
     sex: Annotated[Sex | None, BeforeValidator(lambda v: None if v in ("", None) else str(v).strip().upper())] = None
     age: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(10, 100, unit="years")
     body_mass_kg: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(30, 160, unit="kg")
@@ -275,7 +292,7 @@ def cross_field_problems(p: "Profile") -> list[str]:
 PROFILE_FIELDS: tuple[str, ...] = tuple(n for n in Profile.model_fields if n != "races")
 RACE_FIELDS: tuple[str, ...] = tuple(RaceResult.model_fields)
 DURATION_FIELDS = frozenset({"vk_time", "flat_10k_time", "time", "winner_time", "goal_time", "longest_run_time",
-                             "ss_arrival_min", "ss_spare_min"})
+                             "ss_arrival_min"})
 
 
 def field_unit(name: str) -> str | None:

@@ -27,7 +27,7 @@ Two ways to drive the same Rete network (durable-rules' native engine):
     what durable-rules' Python host does around every firing and we never use:
     a ``Closure``, two clock reads, a JSON round trip of the session state
     (``update_state``) and a callback. About three times faster (see the
-    README, "Performance").
+    docs/performance.md).
 ``run_via_host``
     The straightforward path through ``durable.engine.Host``, with a Python
     callback per firing. Kept as the reference the fast path is tested

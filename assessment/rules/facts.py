@@ -42,7 +42,7 @@ RUNNER_DERIVED = {
     "tickets": ("tickets", "numbers in the draw: one, plus one for each earlier unsuccessful pre-registration"),
     "goal_time_given": (None, "the runner gave their own goal time"),
     "ss_arrival_min": ("h:mm:ss", "time at Sancti Spiritu (km 19.6) that the goal time implies"),
-    "ss_spare_min": ("h:mm:ss", "time to spare at the Sancti Spiritu barrier at the goal time"),
+    "ss_spare_min": ("min", "minutes to spare at the Sancti Spiritu barrier at the goal time"),
     "zegama_like_background": (None, "cross-country, skimo, short mountain races or road + vertical"),
     "road_only": (None, "only road or track running"),
     "ultra_only": (None, "ultra-only background or race history"),
@@ -186,8 +186,8 @@ def runner_fact(
         goal, (constant("ss_share_front_time"), constant("ss_share_front")),
         (constant("ss_share_back_time"), constant("ss_share_back")))
     if arrival is not None:
-        fact["ss_arrival_min"] = arrival
-        fact["ss_spare_min"] = round(constant("ss_cutoff_min") - arrival, 1)
+        fact["ss_arrival_min"] = float(round(arrival))  # to the minute: a plan, not a prediction
+        fact["ss_spare_min"] = round(constant("ss_cutoff_min") - arrival)
     for name, value in targets.items():
         fact[f"target_{name}"] = value
     return {k: v for k, v in fact.items() if v is not None}
