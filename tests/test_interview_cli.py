@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from assessment.cli.main import main
 from assessment.interview.session import progress_path, read_progress
 from assessment.model.profile import load_profile
-from tests.strategies import profiles
+from tests.strategies import consistent, profiles
 
 AS_OF = "2026-01-10"
 
@@ -255,7 +255,7 @@ def _complete(profile, draw):
     p.setdefault("sex", draw(st.sampled_from(["F", "M", "X"])))
     p.setdefault("age", draw(st.integers(18, 70)))
     p.setdefault("background", draw(st.lists(st.sampled_from(["skimo", "road", "other"]), min_size=1, max_size=2, unique=True)))
-    return p
+    return consistent(p)  # the age drawn here must fit the Zegama finishes drawn before
 
 
 @settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -342,6 +342,33 @@ def test_cross_field_checks_are_asked_again(full):
     assert iv.profile_data()["aet_hr"] == 150
 
 
+def test_the_zegama_finishes_default_counts_the_zegama_finishes_the_races_list(full):
+    zegama = {"races[1].race": "Zegama-Aizkorri", "races[1].date": "2024-05-19", "races[1].distance_km": "42",
+              "races[1].dplus_m": "2736", "races[1].circuit": "", "races[1].status": "",
+              "races[1].position": "", "races[1].finishers": "", "races[1].position_sex": "",
+              "races[1].time": "6:10:00", "races[1].winner_time": ""}
+    answers = {**BASE_ANSWERS, **zegama, "+races": ["yes", "no"], "every_edition_finisher": ""}
+    asker = ScriptedAsker(answers)
+    iv = Interview(full)
+    iv.run(asker)
+    text = "\n".join(asker.transcript)
+    assert "How many times have you finished Zegama? [1]" in text  # not the static [0] it would refuse
+    assert "Not accepted" not in text
+    assert iv.profile_data()["zegama_finishes"] == 1
+    # without a Zegama among the races, the questionnaire's own default stands
+    plain = Interview(full)
+    plain.run(ScriptedAsker(dict(BASE_ANSWERS)))
+    assert plain.profile_data()["zegama_finishes"] == 0
+
+
+def test_default_from_names_a_known_derived_value():
+    doc = _mutate(["sections", 0, "questions", 2, "default_from"], "age_in_dog_years")
+    with pytest.raises(QuestionnaireError) as exc:
+        parse_questionnaire(doc, "t.yaml")
+    assert any(w == "question age" and "default_from 'age_in_dog_years' is not one of" in m
+               for w, m in exc.value.problems), exc.value.problems
+
+
 def test_help_is_shown_on_request(full):
     asker = ScriptedAsker(dict(BASE_ANSWERS, vk_time=["help", "48:00"]))
     Interview(full).run(asker)

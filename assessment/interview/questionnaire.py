@@ -147,6 +147,7 @@ class QuestionSpec(_Strict):
     optional: bool = False
     dont_know: bool = False
     default: str | bool | int | float | list[str] | None = None
+    default_from: str | None = None  # a derived value (model.profile.DERIVED_DEFAULTS) that replaces default
     ask_if: Any = None
 
 
@@ -206,6 +207,7 @@ class Question:
     help: str | None
     group: str | None  # the repeat field (``races``) for questions inside a repeat section
     control: bool = False  # the "add another?" question of a repeat section
+    default_from: str | None = None  # name in model.profile.DERIVED_DEFAULTS
 
     @property
     def name(self) -> str:
@@ -301,6 +303,8 @@ def _question_dict(q: Question) -> dict:
         "dont_know": q.dont_know,
         "default": q.default,
     }
+    if q.default_from:
+        out["default_from"] = q.default_from
     if q.max_length:
         out["max_length"] = q.max_length
     if q.choices:
@@ -532,6 +536,14 @@ class _Checker:
                 q = dataclasses.replace(q, default=default)
             except ValueError as exc:
                 self.problem(where, f"default {qs.default!r} is not a valid answer: {exc}")
+        if qs.default_from is not None:
+            from ..model.profile import DERIVED_DEFAULTS
+
+            if qs.default_from not in DERIVED_DEFAULTS:
+                self.problem(where, f"default_from {qs.default_from!r} is not one of: "
+                             f"{', '.join(sorted(DERIVED_DEFAULTS))}")
+            else:
+                q = dataclasses.replace(q, default_from=qs.default_from)
         if qs.ask_if is not None:
             cond = self._condition(qs.ask_if, where, self.top_names, item_names if group else {})
             q = dataclasses.replace(q, cond=cond)

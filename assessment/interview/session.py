@@ -312,7 +312,19 @@ class Interview:
 
     # ------------------------------------------------------------------ interpreting what was typed
 
-    def interpret(self, q: Question, raw: str, *, editing: bool = False) -> _Outcome:
+    def default_for(self, slot: Slot) -> Any:
+        """The default proposed for a slot: derived from earlier answers where the questionnaire says so."""
+        q = slot.question
+        if q.default_from:
+            from ..model.profile import DERIVED_DEFAULTS
+
+            st = self.state
+            derived = DERIVED_DEFAULTS[q.default_from](st.values, st.races)
+            if derived is not None and (q.default is None or derived != q.default):
+                return derived
+        return q.default
+
+    def interpret(self, q: Question, raw: str, *, editing: bool = False, default: Any = None) -> _Outcome:
         text = raw.strip()
         low = normal_text(text)
         if low in HELP_WORDS:
@@ -320,8 +332,9 @@ class Interview:
         if not text:
             if editing:
                 return _Outcome("keep")
-            if q.default is not None:
-                return _Outcome("value", q.default)
+            default = q.default if default is None else default
+            if default is not None:
+                return _Outcome("value", default)
             if q.optional or q.dont_know:
                 return _Outcome("skip")
             return _Outcome("invalid", reason="an answer is needed here")
@@ -377,8 +390,8 @@ class Interview:
             current = display_input(q, value) if value is not None else (
                 "don't know" if self.state.marks.get(slot.key) == "unknown" else "skipped"
             )
-        elif q.default is not None:
-            current = display_input(q, q.default)
+        elif (default := self.default_for(slot)) is not None:
+            current = display_input(q, default)
         text = q.prompt
         text += f" ({', '.join(fmt)})" if fmt else ""
         if q.control:
@@ -412,7 +425,7 @@ class Interview:
         prompt = self.prompt_for(slot, editing=editing)
         while True:
             raw = asker.ask(prompt)
-            outcome = self.interpret(q, raw, editing=editing)
+            outcome = self.interpret(q, raw, editing=editing, default=self.default_for(slot))
             if outcome.kind == "help":
                 for line in _wrap(q.help or "No more help for this question.", "  "):
                     asker.say(line)
@@ -513,9 +526,10 @@ class Interview:
             changed = False
             for slot in list(self.slots()):
                 q = slot.question
-                if q.optional or q.default is None or self.answered(slot) or not self.applies(slot):
+                default = self.default_for(slot)
+                if q.optional or default is None or self.answered(slot) or not self.applies(slot):
                     continue
-                self.apply(slot, _Outcome("value", q.default))
+                self.apply(slot, _Outcome("value", default))
                 changed = True
 
     def missing_required(self) -> list[str]:

@@ -267,6 +267,16 @@ def is_zegama(name: str | None, distance_km: float | None) -> bool:
     return distance_km is None or distance_km >= 30
 
 
+def zegama_finishes_in_races(values: dict, races: list[dict]) -> int:
+    """How many finished Zegama marathons the race history lists (a floor for ``zegama_finishes``)."""
+    return sum(1 for r in races if r.get("status") == "finished" and is_zegama(r.get("race"), r.get("distance_km")))
+
+
+#: Values an answer's default can be taken from (``default_from`` in a questionnaire): each reads
+#: the answers so far, so a proposed default never contradicts an earlier answer.
+DERIVED_DEFAULTS = {"zegama_finishes_in_races": zegama_finishes_in_races}
+
+
 def cross_field_problems(p: "Profile") -> list[str]:
     """Answers that cannot all be true, each naming the fields involved."""
     out = []
