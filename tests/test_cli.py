@@ -37,7 +37,7 @@ def test_json_is_the_report(run):
 def test_markdown_cites_sources(run):
     result = run("assess", str(EXAMPLES / "road.yaml"), "--format", "markdown", "--as-of", "2026-12-01")
     assert result.exit_code == 0
-    assert "## Entry profile: NOT ELIGIBLE" in result.output
+    assert "## Entry profile: NOT YET COMPETITIVE" in result.output
     assert "Why it matters:" in result.output and "](http" in result.output
 
 

@@ -361,8 +361,8 @@ def test_squad_page_counts_heatmap_and_groups(squad_reports):
         gaps = {e.pillar: e.gap for e in r.emphases}
         assert row[0].endswith(f"({r.runner_id})")
         assert row[3:8] == [f"{100 * gaps[p]:.0f}" for p in PILLAR_NAMES]
-    assert Counter(r[1] for r in rows) == Counter({"ELIGIBLE": status["eligible"], "AT RISK": status["at_risk"],
-                                                  "NOT ELIGIBLE": status["not_eligible"]}) - Counter()
+    assert Counter(r[1] for r in rows) == Counter({"COMPETITIVE": status["eligible"], "AT RISK": status["at_risk"],
+                                                  "NOT YET COMPETITIVE": status["not_eligible"]}) - Counter()
     # Every runner's page is linked.
     for rid, url in links.items():
         assert f'href="{url}"' in html

@@ -62,4 +62,4 @@ def test_fresh_venv_install_assesses_an_example(wheel, tmp_path):
         cwd=tmp_path, env=env, capture_output=True, text=True,
     )
     assert cli.returncode == 0, cli.stderr
-    assert "Entry profile: ELIGIBLE" in cli.stdout
+    assert "Entry profile: COMPETITIVE" in cli.stdout

@@ -152,7 +152,7 @@ def test_eligibility_change():
     prog = compare_reports(old, new)
     assert old.eligibility.status != "eligible" and new.eligibility.status == "eligible"
     assert prog.eligibility_changed and prog.eligibility_now == "eligible"
-    assert "ELIGIBLE" in render_progress(prog).split("Entry profile: ")[1].split("\n")[0]
+    assert "-> COMPETITIVE" in render_progress(prog).split("Entry profile: ")[1].split("\n")[0]
 
 
 def test_warnings_for_swapped_files_and_changed_goal(pair):

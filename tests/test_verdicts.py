@@ -307,6 +307,30 @@ def test_the_race_specific_week_has_a_race_every_other_week():
     assert "Every other week" in text
 
 
+
+@pytest.mark.parametrize("weeks", [2.5, 3, 4.5])
+def test_the_final_weeks_have_no_more_tune_up_races(weeks):
+    # Three weeks out, "every other week a short mountain race" is advice the runner cannot follow.
+    r = assess({"runner_id": "x"}, as_of=weeks_out(weeks))
+    assert r.phase == "race_specific" and r.week == "final_weeks"
+    text = " ".join(r.session(s) for s in r.weekly_sessions)
+    assert "Every other week" not in text and "race simulation" in text
+    assert "Suggested week (the final weeks before the taper)" in render(r, "table")
+    assert assess({"runner_id": "x"}, as_of=weeks_out(6)).week == "race_specific"
+
+
+def test_a_runner_without_a_qualifying_result_is_never_called_not_eligible():
+    # Anyone may enter the draw: the status names the competitive profile, the routes say what is open.
+    r = assess({"runner_id": "x"}, as_of=AS_OF)
+    assert r.eligibility.status == "not_eligible"
+    for fmt in ("table", "markdown", "html"):
+        out = render(r, fmt)
+        assert "NOT ELIGIBLE" not in out and "NOT YET COMPETITIVE" in out, fmt
+    line = render(r, "table").split("Entry routes ")[1].split(".\n")[0].replace("\n ", "")
+    assert line.startswith("open to you: draw;") and "not known from your answers:" in line
+    assert "unknown" not in line
+
+
 # --------------------------------------------------------------------------- 8. profile fit
 
 def test_not_testing_is_not_rewarded():

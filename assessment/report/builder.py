@@ -21,7 +21,7 @@ from ..model.profile import Profile
 from ..rules.edition import Edition
 from ..rules.engine import Match
 from ..rules import derive
-from ..rules.rulebase import PILLARS, RuleBase, format_value, value_unit
+from ..rules.rulebase import PILLARS, RuleBase, format_value, value_unit, week_of
 from .model import SCHEMA_VERSION, Catalog, Report
 
 _CACHE_MAX = 4096  # entries per value cache: memory stays flat whatever the roster
@@ -535,6 +535,12 @@ def next_steps(rb: RuleBase, edition: Edition, as_of: dt.date, status: str, bloc
     return steps
 
 
+def _session_mix(rb: RuleBase, phase: str, weeks: float | None) -> list[dict]:
+    """The suggested week: the final weeks' own where the pack has one, else the phase's."""
+    mix = rb.scoring["session_mix"]
+    return mix.get(week_of(phase, weeks)) or mix[phase]
+
+
 def _emphases(k: _Kit, findings: list[dict], phase: str) -> list[dict]:
     """The five pillars ranked by what the phase demands, raised by the runner's gaps (scoring.yaml)."""
     demand = k.rb.scoring["phase_demand"][phase]
@@ -613,7 +619,7 @@ def build_report_data(rb: RuleBase, profile: Profile, as_of: dt.date, edition: E
     focus = {e["pillar"] for e in emphases if e["rank"] <= 2 and e["action"] == "build"}
     slots = [
         {"pillar": s["pillar"], "per_week": float(s["per_week"]), "focus": s["pillar"] in focus}
-        for s in rb.scoring["session_mix"][phase]
+        for s in _session_mix(rb, phase, runner.get("weeks_to_race"))
     ]
     slots.sort(key=lambda s: rank.get(s["pillar"], 99))
     benchmarks, bench_targets = _benchmarks(k, runner, fired)

@@ -26,7 +26,7 @@ from ..rules.edition import Edition
 from ..rules.rulebase import PILLARS
 from . import charts
 from .model import Finding, Report, SourceRef
-from .names import DRAW_NOTE, PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES
+from .names import DRAW_NOTE, PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES, WEEK_TITLES
 from .text import goal_line, rank_label
 from .progress import RosterProgress, RunnerProgress
 from .traits import TraitScore, trait_scores
@@ -63,6 +63,7 @@ def _environment() -> Environment:
     )
     env.globals.update(link=_link, who=_who)
     env.filters.update(pillar=lambda p: PILLAR_NAMES.get(p, p), phase=PHASE_NAMES.__getitem__,
+                       week=WEEK_TITLES.__getitem__,
                        status=lambda s: STATUS_NAMES.get(s, s), signed=_signed)
     return env
 

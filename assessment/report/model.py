@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..rules.edition import Edition
+from ..rules.rulebase import week_of
 
 SCHEMA_VERSION = "2.0"
 
@@ -85,7 +86,7 @@ class Catalog(_Model):
     targets: dict[str, TargetInfo] = Field(default_factory=dict)
     routes: dict[str, RouteInfo] = Field(default_factory=dict)
     benchmarks: dict[str, BenchmarkInfo] = Field(default_factory=dict)
-    sessions: dict[str, dict[str, str]] = Field(default_factory=dict)   # phase -> pillar -> the session
+    sessions: dict[str, dict[str, str]] = Field(default_factory=dict)   # phase (or final_weeks) -> pillar -> session
     sources: dict[str, SourceRef] = Field(default_factory=dict)
 
 
@@ -314,7 +315,14 @@ class Report(_Model):
         return self._cat().benchmarks[field]
 
     def session(self, slot: SessionSlot) -> str:
-        return self._cat().sessions[self.phase][slot.pillar]
+        sessions = self._cat().sessions
+        return (sessions.get(self.week) or sessions[self.phase])[slot.pillar]
+
+    @property
+    def week(self) -> str:
+        """Which week the suggested sessions are for: the phase, or ``final_weeks`` (the pack's)."""
+        week = week_of(self.phase, self.weeks_to_race)
+        return week if self.catalog is None or week in self.catalog.sessions else self.phase
 
     def prescription(self, finding: Finding) -> str | None:
         """What to train for a finding: its own, else its rule's."""

@@ -8,7 +8,11 @@ PILLAR_NAMES = {
     "mental_tactical": "Mental / tactical",
 }
 PHASE_NAMES = {"base": "base", "build": "build", "race_specific": "race-specific", "taper": "taper"}
-STATUS_NAMES = {"eligible": "ELIGIBLE", "at_risk": "AT RISK", "not_eligible": "NOT ELIGIBLE"}
+#: What the suggested week is for (``Report.week``): a phase, or the last weeks before the taper.
+WEEK_TITLES = {**{k: f"{v} phase" for k, v in PHASE_NAMES.items()}, "final_weeks": "the final weeks before the taper"}
+#: Named for the competitive profile, not for the draw: everyone may enter the draw, so a runner
+#: without a qualifying result is "not yet competitive", never "not eligible" (the JSON keeps the ids).
+STATUS_NAMES = {"eligible": "COMPETITIVE", "at_risk": "AT RISK", "not_eligible": "NOT YET COMPETITIVE"}
 
 #: Said beside the lottery odds in every rendering: the profile assessed is not an entry rule.
 DRAW_NOTE = ("Entry is decided by a public draw. Public reports found no index or result requirement for it; "

@@ -706,12 +706,12 @@ def _roster_lines(p: RosterProgress, md: bool) -> list[str]:
     out += ["", f"{h2}Runners", ""]
     rows = []
     for r in p.runners:
-        elig = (f"{_status_name(r.eligibility_before)} -> {_status_name(r.eligibility_now)}" if r.eligibility_changed
-                else _status_name(r.eligibility_now))
+        elig = (f"{_status_name(r.eligibility_before)} ->{' ' if md else chr(10)}{_status_name(r.eligibility_now)}"
+                if r.eligibility_changed else _status_name(r.eligibility_now))  # two lines fit 80 columns
         closed = ", ".join(g.rule_id for g in r.closed) or "-"
         opened = ", ".join(g.rule_id for g in r.opened) or "-"
         rows.append([r.runner_id if md else _short(r.runner_id, 16), f"{_fit(r.fit_before)} -> {_fit(r.fit_now)}",
-                     closed if md else _short(closed, 22), opened if md else _short(opened, 14), elig])
+                     closed if md else _short(closed, 20), opened if md else _short(opened, 14), elig])
     out.append(tabulate(rows, headers=["Runner", "Fit", "Closed", "Opened", "Entry profile"], tablefmt=fmt))
     if p.joined:
         out += ["", *_wrap("Joined: " + ", ".join(p.joined), md)]

@@ -8,9 +8,19 @@ from tabulate import tabulate
 
 from .model import Report
 from ..model.units import format_duration
-from .names import DRAW_NOTE, GOAL_MEANINGS, PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES
+from .names import DRAW_NOTE, GOAL_MEANINGS, PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES, WEEK_TITLES
 
-ROUTE_MARKS = {True: "yes", False: "no", None: "unknown"}
+ROUTE_GROUPS = ((True, "open to you"), (False, "closed to you"), (None, "not known from your answers"))
+
+
+def route_line(r: Report) -> str:
+    """The entry routes grouped by verdict, the ones that apply first (one line a coach can scan)."""
+    parts = []
+    for applies, said in ROUTE_GROUPS:
+        names = [r.route_info(x.id).short for x in r.eligibility.routes if x.applies is applies]
+        if names:
+            parts.append(f"{said}: {', '.join(names)}")
+    return "; ".join(parts)
 
 def _wrap(text: str, width: int, indent: str = "  ") -> str:
     # A bullet ("  - ") starts the first line only; following lines align under the text.
@@ -70,8 +80,7 @@ def to_table(r: Report, width: int = 80) -> str:
     for reason in e.reasons:
         out.append(_wrap(f"[{reason.rule_id}] {reason.message}", width, "  - "))
     out.append(_wrap(f"{DRAW_NOTE} {e.lottery.note}", width))
-    routes = ", ".join(f"{r.route_info(x.id).short} {ROUTE_MARKS[x.applies]}" for x in e.routes)
-    out.append(_wrap(f"Entry routes: {routes}.", width))
+    out.append(_wrap(f"Entry routes {route_line(r)}.", width))
     for step in e.next_steps:
         out.append(_wrap(step, width, "  > "))
     out.append("")
@@ -103,7 +112,7 @@ def to_table(r: Report, width: int = 80) -> str:
         for m in r.missing:
             out.append(_wrap(f"[{m.rule_id}] {m.field}: {r.rule(m.rule_id).test}", width, "  - "))
         out.append("")
-    out.append(f"Suggested week ({PHASE_NAMES[r.phase]} phase)")
+    out.append(f"Suggested week ({WEEK_TITLES[r.week]})")
     rows = [[("* " if s.focus else "  ") + PILLAR_NAMES[s.pillar], f"{s.per_week:g}", r.session(s)] for s in r.weekly_sessions]
     out.append(tabulate(rows, headers=["Pillar", "/wk", "Session"], tablefmt="simple", maxcolwidths=[None, None, 44]))
     out.append("")
@@ -175,7 +184,7 @@ def to_markdown(r: Report) -> str:
         for m in r.missing:
             md.append(f"- **{m.field}** (`{m.rule_id}`, {PILLAR_NAMES.get(m.pillar, m.pillar)}): {r.rule(m.rule_id).test}")
         md.append("")
-    md += [f"## Suggested week ({PHASE_NAMES[r.phase]} phase)", ""]
+    md += [f"## Suggested week ({WEEK_TITLES[r.week]})", ""]
     md.append(tabulate(
         [[PILLAR_NAMES[s.pillar] + (" (focus)" if s.focus else ""), f"{s.per_week:g}", r.session(s)] for s in r.weekly_sessions],
         headers=["Pillar", "Per week", "Session"], tablefmt="github"))

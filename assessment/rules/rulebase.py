@@ -39,6 +39,13 @@ PROFILE_FIELDS_SET = frozenset(PROFILE_FIELDS)
 #: Weeks to go under which the race-specific phase's advice turns to its final weeks (a tune-up race
 #: three to six weeks out is the last that leaves time to recover; the taper starts two weeks out).
 FINAL_WEEKS = 5
+
+
+def week_of(phase: str, weeks: float | None) -> str:
+    """Which advice applies: the phase's, or ``final_weeks`` in the last weeks of the race-specific phase."""
+    if phase == "race_specific" and weeks is not None and weeks < FINAL_WEEKS:
+        return "final_weeks"
+    return phase
 PILLARS = ("uphill_power", "downhill_technique", "strength", "race_specificity", "mental_tactical")
 RULE_PILLARS = PILLARS + ("eligibility", "profile")
 DIMENSIONS = ("goal", "sex", "age_band")
@@ -176,9 +183,7 @@ class Rule(_Strict):
         """What to train now: the final weeks' text, the phase's own, else the default."""
         p = self.prescription
         if isinstance(p, dict):
-            if phase == "race_specific" and weeks is not None and weeks < FINAL_WEEKS and "final_weeks" in p:
-                return p["final_weeks"]
-            return p.get(phase) or p["default"]
+            return p.get(week_of(phase, weeks)) or p.get(phase) or p["default"]
         return p
 
     @property
@@ -933,8 +938,10 @@ def _check_scoring(rb: RuleBase, problems: list) -> None:
     if not isinstance(mix, dict):
         problems.append((where, None, "session_mix: missing"))
         return
-    for phase in ("base", "build", "race_specific", "taper"):
+    for phase in ("base", "build", "race_specific", "final_weeks", "taper"):
         rows = mix.get(phase)
+        if phase == "final_weeks" and rows is None:
+            continue  # optional: the race-specific week stands until race day's taper
         if not isinstance(rows, list) or not all(isinstance(s, dict) and {"pillar", "per_week", "session"} <= set(s) for s in rows):
             problems.append((where, None, f"session_mix.{phase}: a list of {{pillar, per_week, session}}"))
             continue
