@@ -331,6 +331,18 @@ def test_a_runner_without_a_qualifying_result_is_never_called_not_eligible():
     assert "unknown" not in line
 
 
+
+def test_messages_read_as_written_sentences(rb):
+    # "0 strength session(s)" and "69.56 km-effort" read as a form, not as a coach.
+    for c in rb.rules.values():
+        assert "(s)" not in c.rule.message, c.id
+    zegama = {"race": "Zegama-Aizkorri", "date": "2026-05-17", "distance_km": 42.2, "dplus_m": 2736,
+              "circuit": "golden_trail_series", "position": 4, "finishers": 470}
+    r = assess({"runner_id": "p", "races": [zegama]}, as_of=AS_OF)
+    text = " ".join(x.message for x in r.eligibility.reasons)
+    assert "70 km-effort" in text and "69.56" not in text
+
+
 # --------------------------------------------------------------------------- 8. profile fit
 
 def test_not_testing_is_not_rewarded():

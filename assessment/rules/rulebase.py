@@ -970,6 +970,8 @@ def format_value(name: str, value: Any) -> str:
         return "yes" if value else "no"
     if name == "percentile" and isinstance(value, (int, float)):
         return f"top {top_share(value)}"
+    if name == "km_effort" and isinstance(value, (int, float)):
+        return f"{round(value):d}"  # ITRA gives km-effort in whole units: 69.56 reads as false precision
     return _fmt_number(value)
 
 
