@@ -15,11 +15,12 @@ PKG = Path(__file__).resolve().parent.parent / "assessment"
 ALLOWED = {
     "model": set(),
     "rules": {"model"},
-    "report": {"model", "rules"},
-    "pipeline": {"model", "rules", "report"},
-    "schemas": {"model", "rules", "report"},
+    "estimate": {"model", "rules"},
+    "report": {"model", "rules", "estimate"},
+    "pipeline": {"model", "rules", "report", "estimate"},
+    "schemas": {"model", "rules", "report", "estimate"},
     "interview": {"model", "rules"},
-    "batch": {"model", "rules", "report", "pipeline"},
+    "batch": {"model", "rules", "report", "pipeline", "estimate"},
 }
 
 

@@ -221,6 +221,7 @@ class RuleBase:
     traits: dict[str, str] = field(default_factory=dict)
     layers: list[str] = field(default_factory=list)
     redirects: dict[str, str] = field(default_factory=dict)  # a renamed rule's old id -> its id now
+    finish_model: Any = None  # finish_model.FinishModel from estimate.yaml, or None (no estimate)
     _targets: dict = field(default_factory=dict, repr=False, compare=False)
     _editions: dict = field(default_factory=dict, repr=False, compare=False)  # (as_of, year, race_date) -> Edition
 
@@ -310,7 +311,7 @@ class RuleBase:
     # ------------------------------------------------------------------ identity
     @functools.cached_property
     def digest(self) -> str:
-        """A hash of everything that changes results: rules, parameters, race data and scoring.
+        """A hash of everything that changes results: rules, parameters, race data, scoring and the estimate.
 
         Computed once: a loaded pack is not modified afterwards.
         """
@@ -321,6 +322,7 @@ class RuleBase:
                 "race": self.race,
                 "scoring": self.scoring,
                 "benchmarks": [b.model_dump() for b in self.benchmarks],
+                "estimate": self.finish_model.model_dump(mode="json") if self.finish_model else None,
             },
             sort_keys=True,
             default=str,
@@ -436,6 +438,7 @@ class _Layer:
         self.race: dict | None = None
         self.scoring: dict | None = None
         self.benchmarks: dict | None = None
+        self.estimate: dict | None = None
         self.rule_docs: list[tuple[str, Any]] = []
 
 
@@ -471,6 +474,8 @@ def _read_layer(root: Path, problems: list) -> _Layer:
         layer.scoring = _read_yaml(root / "scoring.yaml", problems, f"{name}/scoring.yaml") or {}
     if (root / "benchmarks.yaml").exists():
         layer.benchmarks = _read_yaml(root / "benchmarks.yaml", problems, f"{name}/benchmarks.yaml") or {}
+    if (root / "estimate.yaml").exists():
+        layer.estimate = _read_yaml(root / "estimate.yaml", problems, f"{name}/estimate.yaml") or {}
     rules_dir = root / "rules"
     if rules_dir.is_dir():
         for path in sorted(rules_dir.glob("*.yaml")):
@@ -520,6 +525,7 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
     race: dict = {}
     scoring: dict = {}
     benchmarks_doc: tuple[str, dict] | None = None  # a layer's file replaces the one it extends
+    estimate_doc: tuple[str, dict] | None = None    # likewise
     rule_items: dict[str, tuple[str, Any]] = {}
     for layer in layers:
         ln = layer.root.name
@@ -533,6 +539,8 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
             scoring = _merge(scoring, layer.scoring)
         if layer.benchmarks:
             benchmarks_doc = (f"{ln}/benchmarks.yaml", layer.benchmarks)
+        if layer.estimate:
+            estimate_doc = (f"{ln}/estimate.yaml", layer.estimate)
         for key, val in (layer.parameters or {}).items():
             if key in params_raw and isinstance(val, dict) and isinstance(params_raw[key][1], dict):
                 # an override keeps the base's description, unit and sources unless it restates them
@@ -607,6 +615,7 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
     _check_chaining(rb, problems)
     _check_scoring(rb, problems)
     _load_benchmarks(rb, benchmarks_doc, problems)
+    _load_finish_model(rb, estimate_doc, problems)
     if problems:
         raise RuleFileError(problems)
     return rb
@@ -911,6 +920,27 @@ def _load_benchmarks(rb: RuleBase, doc: tuple[str, dict] | None, problems: list)
         if b.trait not in rb.traits:
             problems.append((rel, None, f"{where}: trait: {b.trait!r} is not one of the traits listed"))
         rb.benchmarks.append(b)
+
+
+def _load_finish_model(rb: RuleBase, doc: tuple[str, dict] | None, problems: list) -> None:
+    """``estimate.yaml``: optional (a pack without it gives no finish-time estimate)."""
+    if doc is None:
+        return
+    from .finish_model import FinishModel
+
+    rel, body = doc
+    try:
+        fm = FinishModel.model_validate(body)
+    except ValidationError as exc:
+        problems.extend((rel, None, m) for m in _pyd_problems(exc))
+        return
+    for key in sorted(fm.cited() - set(rb.sources)):
+        problems.append((rel, None, f"unknown source {key!r}"))
+    for name in fm.benchmarks:
+        p = rb.parameters.get(name)
+        if p is None or p.scale is None:
+            problems.append((rel, None, f"benchmarks: {name} is not a parameter scaled from the goal time"))
+    rb.finish_model = fm
 
 
 def _check_scoring(rb: RuleBase, problems: list) -> None:
