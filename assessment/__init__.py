@@ -22,6 +22,9 @@ __all__ = [
     "ProfileError",
     "RuleFileError",
     "AssessmentError",
+    "estimate_finish",
+    "Estimate",
+    "EstimateError",
 ]
 
 _WHERE = {
@@ -35,6 +38,9 @@ _WHERE = {
     "RaceResult": "assessment.model.profile",
     "ProfileError": "assessment.model.profile",
     "Report": "assessment.report.model",
+    "estimate_finish": "assessment.estimate.finish",
+    "Estimate": "assessment.estimate.finish",
+    "EstimateError": "assessment.estimate.finish",
 }
 
 
@@ -52,3 +58,4 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model.profile import Profile, ProfileError, RaceResult, load_profile
     from .report.model import Report
     from .rules.rulebase import RuleBase, RuleFileError, load_rulebase
+    from .estimate.finish import Estimate, EstimateError, estimate_finish

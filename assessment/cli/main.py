@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "batch": ("assessment.cli.batch:batch_cmd", "Assess a club roster from CSV: per-runner results and squad summary."),
     "rules": ("assessment.cli.rules:rules_group", "List, show, validate, test and export rule packs."),
     "schema": ("assessment.cli.rules:schema_cmd", "Print the JSON Schema of profiles, reports or rule files."),
+    "estimate": ("assessment.cli.estimate:estimate_cmd", "Estimate a finishing time and the barrier arrivals."),
     "explain": ("assessment.cli.rules:explain_cmd", "Why a rule did or did not fire for a runner, value by value."),
     "progress": ("assessment.cli.progress:progress_cmd", "Compare two assessments of the same runner or roster."),
 }

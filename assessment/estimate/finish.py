@@ -91,7 +91,7 @@ def coefficients(rb: RuleBase) -> M.Coefficients:
 def _zegama_course(rb: RuleBase) -> Course:
     c = rb.race["course"]
     km, dplus = float(c["distance_km"]["value"]), float(c["dplus_m"]["value"])
-    return Course(name=str(rb.race.get("name", rb.name)), distance_km=km, dplus_m=dplus,
+    return Course(name=str(rb.race.get("name") or rb.title.split(":")[0]), distance_km=km, dplus_m=dplus,
                   km_effort=round(km + dplus / 100, 1))
 
 
@@ -123,7 +123,7 @@ def estimate_finish(profile: Profile | dict, *, as_of: dt.date | str | None = No
     crs = _zegama_course(rb) if own else _course(course)
     target = M.effort(crs.distance_km, crs.dplus_m, c.climb_weight)
     inputs, used, notes = _inputs(rb, p, day, c, crs.km_effort)
-    pred = M.predict([x for x, _ in inputs], target, c)
+    pred = M.predict(inputs, target, c)
     if pred is None:
         raise EstimateError(
             "nothing to estimate from: add a race result (finished, with its time, distance and date, "
@@ -152,9 +152,9 @@ def estimate_finish(profile: Profile | dict, *, as_of: dt.date | str | None = No
         mid = max(mid, record)
     finish = Finish(low=round(low, 1), mid=round(mid, 1), high=round(high, 1), interval=fm.interval,
                     display=f"{short_time(mid)} ({short_time(low)}-{short_time(high)})")
-    total = sum(w for _, w in inputs) or 1.0
-    for item, (_, w) in zip(used, inputs):
-        item["weight"] = round(w / total, 3)
+    ws = M.weights(inputs, target, c)
+    for item, w in zip(used, ws):
+        item["weight"] = round(w / sum(ws), 3)
     barriers = _barriers(rb, low, mid, high, below) if own else []
     notes += _limits(rb, p, own, mid, pred)
     method = (
@@ -198,7 +198,7 @@ def _inputs(rb: RuleBase, p: Profile, day: dt.date, c: M.Coefficients,
     lookback = fm.inputs.lookback_years.value
     max_speed = fm.inputs.max_speed_km_effort_h.value
     ratio = fm.inputs.max_size_ratio.value
-    inputs: list[tuple[M.Input, float]] = []
+    inputs: list[M.Input] = []
     used: list[dict] = []
     skipped: dict[str, list[str]] = {}
     for i, r in enumerate(p.races, 1):
@@ -233,7 +233,7 @@ def _inputs(rb: RuleBase, p: Profile, day: dt.date, c: M.Coefficients,
             skipped.setdefault(f"more than {ratio:g} times longer or shorter than the course", []).append(label)
             continue
         x = M.Input(M.effort(r.distance_km, r.dplus_m, c.climb_weight), r.time, age)
-        inputs.append((x, _weight(x, c)))
+        inputs.append(x)
         used.append({"kind": "race", "label": label, "km_effort": round(itra, 1), "minutes": round(r.time, 2),
                      "date": r.date})
     zegama = M.effort(float(rb.race["course"]["distance_km"]["value"]),
@@ -252,7 +252,7 @@ def _inputs(rb: RuleBase, p: Profile, day: dt.date, c: M.Coefficients,
         # Benchmarks carry no date: the questionnaire asks for the last three months.
         extra = c.s2 * abs(math.log(zegama_itra / spec.km_effort))
         x = M.Input(zegama, minutes / rb.finish_model.zegama.course_factor, 0.0, extra)
-        inputs.append((x, _weight(x, c)))
+        inputs.append(x)
         used.append({"kind": name, "label": f"{name} {_show(name, value)} -> Zegama {short_time(minutes)}",
                      "km_effort": spec.km_effort, "minutes": round(minutes, 2)})
     notes = [f"Not used ({why}): {', '.join(items)}." for why, items in skipped.items()]
@@ -261,14 +261,6 @@ def _inputs(rb: RuleBase, p: Profile, day: dt.date, c: M.Coefficients,
 
 def _show(name: str, value: Any) -> str:
     return format_duration(value) if name.endswith("_time") else f"{value:g} m/h"
-
-
-def _weight(x: M.Input, c: M.Coefficients) -> float:
-    # The weight the model gives an input at the course's own size: for the inputs_used shares.
-    w = math.exp(-x.age_years / c.recency_years)
-    if x.extra_sigma:
-        w *= c.s0 ** 2 / (c.s0 ** 2 + x.extra_sigma ** 2)
-    return w
 
 
 def _barriers(rb: RuleBase, low: float, mid: float, high: float, below) -> list[Barrier]:

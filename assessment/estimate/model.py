@@ -73,19 +73,26 @@ def effort(distance_km: float, dplus_m: float | None, climb_weight: float) -> fl
     return distance_km + climb_weight * (dplus_m or 0.0) / 100.0
 
 
+def weights(inputs: Sequence[Input], target_effort: float, c: Coefficients) -> list[float]:
+    """Each input's weight: recency, likeness in size, and (for a converted benchmark) its doubt."""
+    out = []
+    for x in inputs:
+        r = math.log(target_effort / x.effort)
+        w = math.exp(-x.age_years / c.recency_years - r * r / (2 * c.size_spread ** 2))
+        if x.extra_sigma:  # a converted benchmark counts as much as its doubt allows
+            w *= c.s0 ** 2 / (c.s0 ** 2 + x.extra_sigma ** 2)
+        out.append(max(w, 1e-300))
+    return out
+
+
 def predict(inputs: Sequence[Input], target_effort: float, c: Coefficients) -> Prediction | None:
     """The estimate on a course of ``target_effort``; None without inputs."""
     if not inputs:
         return None
     sw = sww = acc = dist = age = extra = 0.0
     g_target = scale(c, target_effort)
-    for x in inputs:
+    for x, w in zip(inputs, weights(inputs, target_effort, c)):
         r = math.log(target_effort / x.effort)
-        w = math.exp(-x.age_years / c.recency_years - r * r / (2 * c.size_spread ** 2))
-        if x.extra_sigma:  # a converted benchmark counts as much as its doubt allows
-            w *= c.s0 ** 2 / (c.s0 ** 2 + x.extra_sigma ** 2)
-        if w <= 0.0:
-            w = 1e-300
         sw += w
         sww += w * w
         acc += w * (math.log(x.minutes) + g_target - scale(c, x.effort))
