@@ -38,7 +38,7 @@ _WHERE = {
     "RaceResult": "assessment.model.profile",
     "ProfileError": "assessment.model.profile",
     "Report": "assessment.report.model",
-    "estimate_finish": "assessment.estimate.finish",
+    "estimate_finish": "assessment.pipeline",
     "Estimate": "assessment.estimate.finish",
     "EstimateError": "assessment.estimate.finish",
 }
@@ -58,4 +58,5 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model.profile import Profile, ProfileError, RaceResult, load_profile
     from .report.model import Report
     from .rules.rulebase import RuleBase, RuleFileError, load_rulebase
-    from .estimate.finish import Estimate, EstimateError, estimate_finish
+    from .estimate.finish import Estimate, EstimateError
+    from .pipeline import estimate_finish

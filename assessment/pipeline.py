@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from .estimate.finish import Estimate, EstimateError, estimate_finish as _estimate_finish  # noqa: F401
 from .model.profile import Profile, load_profile
 from .report.builder import build_report, build_report_data, catalog_data, report_json  # noqa: F401
 from .report.model import Report
@@ -19,6 +20,15 @@ from .rules.rulebase import RuleBase, default_rulebase, load_rulebase  # noqa: F
 from .rules.run import run_engine, run_reference
 
 _date = parse_date
+
+
+def estimate_finish(profile: Profile | dict, *, as_of: dt.date | str | None = None, course: dict | None = None,
+                    rulebase: RuleBase | str | None = None) -> Estimate:
+    """A runner's finish-time estimate (on the pack's course, with its barriers, unless ``course``
+    gives another as ``{"distance_km": K, "dplus_m": M}``). Raises ``EstimateError`` when nothing
+    usable is given or a result is impossible, ``ProfileError`` for an invalid profile."""
+    rb = rulebase if isinstance(rulebase, RuleBase) else (load_rulebase(rulebase) if rulebase else default_rulebase())
+    return _estimate_finish(profile, rulebase=rb, as_of=as_of, course=course)
 
 
 def _inputs(profile, as_of, rulebase, edition, race_date) -> tuple[Profile, RuleBase, dt.date, Edition, list[dict]]:

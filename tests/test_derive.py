@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 
+from assessment.estimate.model import ss_arrival
 from assessment.rules import derive
 
 
@@ -49,11 +50,11 @@ def test_recent_means_the_editions_season_before_race_day_and_the_two_before():
 
 def test_sancti_spiritu_arrival_falls_from_the_leaders_share_to_the_back_of_the_field():
     front, back = (216.67, 0.4763), (472.37, 0.4128)
-    assert derive.ss_arrival(216.67, front, back) == pytest.approx(103.2, abs=0.1)   # Jornet 2022: 1:43:12
-    assert derive.ss_arrival(472.37, front, back) == pytest.approx(195.0, abs=0.1)   # the 2013 runner on the barrier
-    assert derive.ss_arrival(420, front, back) == pytest.approx(178.9, abs=0.2)      # the finish level: 15 min to spare
+    assert ss_arrival(216.67, front, back) == pytest.approx(103.2, abs=0.1)   # Jornet 2022: 1:43:12
+    assert ss_arrival(472.37, front, back) == pytest.approx(195.0, abs=0.1)   # the 2013 runner on the barrier
+    assert ss_arrival(420, front, back) == pytest.approx(178.9, abs=0.2)      # the finish level: 15 min to spare
     times = [240, 300, 360, 420, 480]
-    arrivals = [derive.ss_arrival(t, front, back) for t in times]
+    arrivals = [ss_arrival(t, front, back) for t in times]
     assert arrivals == sorted(arrivals)  # slower finishers arrive later, however the share falls
 
 

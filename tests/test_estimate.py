@@ -22,6 +22,7 @@ from assessment import EstimateError, ProfileError, RuleFileError, estimate_fini
 from assessment.cli.main import main
 from assessment.estimate import model as M
 from assessment.estimate.finish import short_time
+from assessment.rules.rulebase import default_rulebase
 from tests.conftest import EXAMPLES, ROOT
 
 AS_OF = dt.date(2026, 12, 1)

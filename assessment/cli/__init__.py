@@ -1,6 +1,6 @@
 """The ``zegama`` command: one thin module per command group over the library.
 
-Modules: ``main`` (the group, lazy command table, shared options), ``assess``, ``batch``,
+Modules: ``main`` (the group, lazy command table, shared options), ``assess``, ``batch``, ``estimate``,
 ``interview``, ``progress``, ``rules``. May import anything; nothing imports it.
 """
 

@@ -29,7 +29,8 @@ def estimate_cmd(profile, as_of, course_km, course_dplus, fmt, rules_path):
     \b
     Exit codes: 0 estimate written, 1 invalid profile or nothing to estimate from, 2 usage error.
     """
-    from ..estimate import EstimateError, estimate_finish
+    from ..estimate.finish import EstimateError
+    from ..pipeline import estimate_finish
     from ..estimate.render import render_estimate
     from ..model.io import InputError, read_document
     from ..model.profile import ProfileError

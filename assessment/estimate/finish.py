@@ -15,10 +15,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..model.profile import Profile, load_profile
-from ..model.units import format_duration
-from ..rules import derive
-from ..rules.rulebase import RuleBase, default_rulebase
+from ..model.units import format_duration, parse_duration
 from . import model as M
+
+RuleBase = Any  # a loaded pack (``rules.rulebase.RuleBase``): read, never imported, to keep the layers apart
 
 
 class EstimateError(ValueError):
@@ -83,11 +83,6 @@ def short_time(minutes: float) -> str:
     return f"{total // 60}:{total % 60:02d}"
 
 
-def coefficients(rb: RuleBase) -> M.Coefficients:
-    c = rb.finish_model.coefficients
-    return M.Coefficients(**c.model_dump())
-
-
 def _zegama_course(rb: RuleBase) -> Course:
     c = rb.race["course"]
     km, dplus = float(c["distance_km"]["value"]), float(c["dplus_m"]["value"])
@@ -104,23 +99,24 @@ def _benchmark_minutes(rb: RuleBase, name: str, value: float, sex: str | None) -
     return (value / factor) ** (1 / s.power)
 
 
-def estimate_finish(profile: Profile | dict, *, as_of: dt.date | str | None = None,
-                    course: dict | None = None, rulebase: RuleBase | None = None) -> Estimate:
+def estimate_finish(profile: Profile | dict, *, rulebase: RuleBase, as_of: dt.date | str | None = None,
+                    course: dict | None = None) -> Estimate:
     """Estimate a runner's finishing time (and, on the pack's own course, the barrier arrivals).
 
     ``course`` is ``{"distance_km": K, "dplus_m": M}`` for any mountain course; the default is the
     pack's. Raises :class:`EstimateError` when nothing usable is given or a result is impossible,
-    :class:`~assessment.model.profile.ProfileError` for an invalid profile.
+    :class:`~assessment.model.profile.ProfileError` for an invalid profile. The public
+    ``assessment.estimate_finish`` is this with the built-in pack by default.
     """
-    rb = rulebase or default_rulebase()
+    rb = rulebase
     fm = rb.finish_model
     if fm is None:
         raise EstimateError(f"rule pack {rb.name} has no finish-time model (estimate.yaml)")
     p = load_profile(profile)
     day = derive_date(as_of)
-    c = coefficients(rb)
+    c = _pack_constants(rb)["coefficients"]
     own = course is None
-    crs = _zegama_course(rb) if own else _course(course)
+    crs = _pack_constants(rb)["course"] if own else _course(course)
     target = M.effort(crs.distance_km, crs.dplus_m, c.climb_weight)
     inputs, used, notes = _inputs(rb, p, day, c, crs.km_effort)
     pred = M.predict(inputs, target, c)
@@ -263,46 +259,58 @@ def _show(name: str, value: Any) -> str:
     return format_duration(value) if name.endswith("_time") else f"{value:g} m/h"
 
 
+def _pack_constants(rb: RuleBase) -> dict:
+    """What does not depend on the runner: computed once per pack."""
+    cache = rb._estimate
+    if not cache:
+        k = rb.constant
+        front = (k("ss_share_front_time"), k("ss_share_front"))
+        back = (k("ss_share_back_time"), k("ss_share_back"))
+        cutoff = k("ss_cutoff_min")
+        course = rb.race["course"]
+        # The finish time that reaches Sancti Spiritu exactly at its cut-off (arrival grows with the time).
+        lo_t, hi_t = 60.0, 1200.0
+        for _ in range(60):
+            m = (lo_t + hi_t) / 2
+            lo_t, hi_t = (m, hi_t) if M.ss_arrival(m, front, back) < cutoff else (lo_t, m)
+        limit = float(course["time_limit_min"]["value"])
+        records = course.get("records") or {}
+        cache.update(
+            coefficients=M.Coefficients(**rb.finish_model.coefficients.model_dump()),
+            front=front, back=back, cutoff=cutoff, ss_finish_limit=lo_t, limit=limit,
+            ss=next(b for b in course["barriers"] if b["point"] == "Sancti Spiritu"),
+            finish=next(b for b in course["barriers"] if b["cutoff_min"] == limit),
+            records={sex: parse_duration(r["time"]) for sex, r in records.items()},
+            course=_zegama_course(rb),
+            ss_model=(f"The share of the finishing time spent to Sancti Spiritu falls from the leaders' "
+                      f"{front[1]:.3f} (at {format_duration(front[0])}) to {back[1]:.3f} near the limit "
+                      f"(at {format_duration(back[0])}): the barrier is passed by any finish under "
+                      f"{short_time(lo_t)}."),
+        )
+    return cache
+
+
 def _barriers(rb: RuleBase, low: float, mid: float, high: float, below) -> list[Barrier]:
     """Sancti Spiritu from the pack's share-of-time model; the finish from the time limit."""
-    k = rb.constant
-    front = (k("ss_share_front_time"), k("ss_share_front"))
-    back = (k("ss_share_back_time"), k("ss_share_back"))
-    cutoff = k("ss_cutoff_min")
-    course = rb.race["course"]
-    ss = next(b for b in course["barriers"] if b["point"] == "Sancti Spiritu")
+    k = _pack_constants(rb)
+    ss, finish = k["ss"], k["finish"]
 
     def arrive(t: float) -> float:
-        return derive.ss_arrival(t, front, back)
+        return M.ss_arrival(t, k["front"], k["back"])
 
-    # The finish time that reaches Sancti Spiritu exactly at its cut-off (arrival grows with the time).
-    lo_t, hi_t = 60.0, 1200.0
-    for _ in range(60):
-        m = (lo_t + hi_t) / 2
-        lo_t, hi_t = (m, hi_t) if arrive(m) < cutoff else (lo_t, m)
-    limit = float(course["time_limit_min"]["value"])
-    finish = next(b for b in course["barriers"] if b["cutoff_min"] == limit)
     return [
-        Barrier(name="Sancti Spiritu", km=ss["km"], cutoff_min=cutoff,
+        Barrier(name="Sancti Spiritu", km=ss["km"], cutoff_min=k["cutoff"],
                 arrival=Band(low=arrive(low), mid=arrive(mid), high=arrive(high)),
-                pass_probability=below(lo_t),
-                model=(f"The share of the finishing time spent to Sancti Spiritu falls from the leaders' "
-                       f"{front[1]:.3f} (at {format_duration(front[0])}) to {back[1]:.3f} near the limit "
-                       f"(at {format_duration(back[0])}): the barrier is passed by any finish under "
-                       f"{short_time(lo_t)}.")),
-        Barrier(name=finish["point"], km=finish["km"], cutoff_min=limit,
+                pass_probability=below(k["ss_finish_limit"]), model=k["ss_model"]),
+        Barrier(name=finish["point"], km=finish["km"], cutoff_min=k["limit"],
                 arrival=Band(low=round(low, 1), mid=round(mid, 1), high=round(high, 1)),
-                pass_probability=below(limit), model="The finish time itself, against the time limit."),
+                pass_probability=below(k["limit"]), model="The finish time itself, against the time limit."),
     ]
 
 
 def _record(rb: RuleBase, p: Profile) -> float | None:
     """The course record of the runner's sex (the men's when the sex is not F), in minutes."""
-    from ..model.units import parse_duration
-
-    records = rb.race["course"].get("records") or {}
-    rec = records.get("F" if p.sex == "F" else "M")
-    return parse_duration(rec["time"]) if rec else None
+    return _pack_constants(rb)["records"].get("F" if p.sex == "F" else "M")
 
 
 def _limits(rb: RuleBase, p: Profile, own: bool, mid: float, pred: M.Prediction) -> list[str]:

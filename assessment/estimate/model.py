@@ -139,3 +139,13 @@ def level_at(levels: Sequence[tuple[float, float]], p: float) -> float:
         if p <= p1:
             return z0 + (z1 - z0) * (p - p0) / (p1 - p0)
     return levels[-1][1]
+
+
+def ss_arrival(goal_min: float | None, front: tuple[float, float], back: tuple[float, float]) -> float | None:
+    """Minutes to Sancti Spiritu for a finishing time: the share of the time spent there falls linearly
+    from the leaders' (``front``: finish minutes, share) to the back of the field's (``back``)."""
+    if goal_min is None:
+        return None
+    (t0, s0), (t1, s1) = front, back
+    share = s0 + (s1 - s0) * (goal_min - t0) / (t1 - t0)
+    return round(goal_min * share, 1)

@@ -302,7 +302,7 @@ def cross_field_problems(p: "Profile") -> list[str]:
 PROFILE_FIELDS: tuple[str, ...] = tuple(n for n in Profile.model_fields if n != "races")
 RACE_FIELDS: tuple[str, ...] = tuple(RaceResult.model_fields)
 DURATION_FIELDS = frozenset({"vk_time", "flat_10k_time", "time", "winner_time", "goal_time", "longest_run_time",
-                             "ss_arrival_min"})
+                             "ss_arrival_min", "estimate_min", "estimate_ss_arrival_min"})
 
 
 def field_unit(name: str) -> str | None:

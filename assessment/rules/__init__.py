@@ -3,6 +3,6 @@
 Modules: ``rulebase`` (loading and checking a pack), ``conditions`` (the condition language),
 ``compiler`` (pack -> durable-rules JSON), ``engine`` (the durable-rules adapter, the only
 importer of durable-rules), ``derive`` and ``facts`` (profile -> facts), ``edition`` (the target
-edition), ``run`` (firing a pack on facts), ``checks`` (a profile against the race's history), ``finish_model`` (the finish-time model's
-coefficients as the pack states them), ``explain`` and ``examples``. Imports ``model`` only.
+edition), ``run`` (firing a pack on facts), ``checks`` (a profile against the race's history), ``explain`` and ``examples``. Imports
+``model`` and ``estimate`` (whose finish time the facts carry).
 """

@@ -74,16 +74,6 @@ def share_of_field(position: int | None, finishers: int | None) -> float | None:
     return percentile(position, finishers)
 
 
-def ss_arrival(goal_min: float | None, front: tuple[float, float], back: tuple[float, float]) -> float | None:
-    """Minutes to Sancti Spiritu for a finishing time: the share of the time spent there falls linearly
-    from the leaders' (``front``: finish minutes, share) to the back of the field's (``back``)."""
-    if goal_min is None:
-        return None
-    (t0, s0), (t1, s1) = front, back
-    share = s0 + (s1 - s0) * (goal_min - t0) / (t1 - t0)
-    return round(goal_min * share, 1)
-
-
 def lottery_odds(tickets: int, places: int | None, applicants: int | None, mean_tickets: float) -> float | None:
     """Chance (0-1) that one of ``tickets`` numbers is among ``places`` drawn from all applicants' tickets."""
     if not places or not applicants or tickets < 1:

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from typing import TYPE_CHECKING
 
 from . import derive
+from ..estimate.model import ss_arrival
 from ..model.profile import PROFILE_FIELDS, Background, Profile, is_zegama
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,6 +44,9 @@ RUNNER_DERIVED = {
     "goal_time_given": (None, "the runner gave their own goal time"),
     "ss_arrival_min": ("h:mm:ss", "time at Sancti Spiritu (km 19.6) that the goal time implies"),
     "ss_spare_min": ("min", "minutes to spare at the Sancti Spiritu barrier at the goal time"),
+    "estimate_min": ("h:mm:ss", "the finishing time the runner's results point to (zegama estimate, mid)"),
+    "estimate_ss_arrival_min": ("h:mm:ss", "the arrival at Sancti Spiritu the estimate points to"),
+    "estimate_ss_pass": ("share", "chance of passing Sancti Spiritu by its 3h15 barrier, from the estimate"),
     "zegama_like_background": (None, "cross-country, skimo, short mountain races or road + vertical"),
     "road_only": (None, "only road or track running"),
     "ultra_only": (None, "ultra-only background or race history"),
@@ -182,7 +186,7 @@ def runner_fact(
         goal_time_given=profile.goal_time is not None,
     )
     goal = targets.get("goal_time")
-    arrival = derive.ss_arrival(
+    arrival = ss_arrival(
         goal, (constant("ss_share_front_time"), constant("ss_share_front")),
         (constant("ss_share_back_time"), constant("ss_share_back")))
     if arrival is not None:
@@ -199,9 +203,43 @@ def runner_dims(profile: Profile) -> dict[str, Any]:
             "goal_time": profile.goal_time}
 
 
-def build_facts(rb: "RuleBase", profile: Profile, as_of: dt.date, edition: "Edition") -> list[dict]:
-    """All facts of one assessment: the runner first, then one per race."""
+_AUTO = object()
+
+
+def finish_estimate(rb: "RuleBase", profile: Profile, as_of: dt.date):
+    """The runner's estimate on the pack's course (``estimate.finish.Estimate``), or the reason there is none."""
+    from ..estimate.finish import EstimateError, estimate_finish
+
+    if rb.finish_model is None:
+        return None, "this rule pack has no finish-time model"
+    try:
+        return estimate_finish(profile, rulebase=rb, as_of=as_of), None
+    except EstimateError as exc:
+        return None, str(exc)
+
+
+def estimate_fields(est) -> dict:
+    """What rules read of an estimate: the mid time, and the Sancti Spiritu arrival and chance."""
+    if est is None:
+        return {}
+    out = {"estimate_min": est.finish.mid}
+    ss = est.barrier("Sancti Spiritu")
+    if ss is not None:
+        out.update(estimate_ss_arrival_min=ss.arrival.mid, estimate_ss_pass=ss.pass_probability)
+    return out
+
+
+def build_facts(rb: "RuleBase", profile: Profile, as_of: dt.date, edition: "Edition", estimate=_AUTO) -> list[dict]:
+    """All facts of one assessment: the runner first, then one per race.
+
+    ``estimate``: the runner's finish-time estimate (or None), when the caller has it already;
+    by default it is computed here.
+    """
+    if estimate is _AUTO:
+        estimate = finish_estimate(rb, profile, as_of)[0]
     races = race_facts(profile, edition.year, as_of, rb.constant, edition.race_date)
     targets = rb.targets_for(runner_dims(profile))
     weeks = derive.weeks_between(as_of, edition.race_date)
-    return [runner_fact(profile, races, weeks, targets, rb.constant), *races]
+    runner = runner_fact(profile, races, weeks, targets, rb.constant)
+    runner.update(estimate_fields(estimate))
+    return [runner, *races]

@@ -221,9 +221,10 @@ class RuleBase:
     traits: dict[str, str] = field(default_factory=dict)
     layers: list[str] = field(default_factory=list)
     redirects: dict[str, str] = field(default_factory=dict)  # a renamed rule's old id -> its id now
-    finish_model: Any = None  # finish_model.FinishModel from estimate.yaml, or None (no estimate)
+    finish_model: Any = None  # estimate.spec.FinishModel from estimate.yaml, or None (no estimate)
     _targets: dict = field(default_factory=dict, repr=False, compare=False)
     _editions: dict = field(default_factory=dict, repr=False, compare=False)  # (as_of, year, race_date) -> Edition
+    _estimate: dict = field(default_factory=dict, repr=False, compare=False)  # the estimate's per-pack constants
 
     # ------------------------------------------------------------------ params
     def resolve(self, rule_id: str) -> str:
@@ -926,7 +927,7 @@ def _load_finish_model(rb: RuleBase, doc: tuple[str, dict] | None, problems: lis
     """``estimate.yaml``: optional (a pack without it gives no finish-time estimate)."""
     if doc is None:
         return
-    from .finish_model import FinishModel
+    from ..estimate.spec import FinishModel
 
     rel, body = doc
     try:

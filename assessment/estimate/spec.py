@@ -1,4 +1,4 @@
-"""The finish-time model's coefficients as the pack states them (``estimate.yaml``), checked at load.
+"""The finish-time model as a pack states it (``estimate.yaml``), checked when the pack loads.
 
 The arithmetic is in :mod:`assessment.estimate.model`; this module only says what a pack must
 give it, so that a bad file is refused with its name and the reason, like any rule.
