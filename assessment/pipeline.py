@@ -15,7 +15,7 @@ from .report.builder import build_report, build_report_data, catalog_data, repor
 from .report.model import Report
 from .rules.edition import AssessmentError, Edition, parse_date, select_edition  # noqa: F401
 from .rules.checks import check_profile
-from .rules.facts import build_facts
+from .rules.facts import build_facts, finish_estimate
 from .rules.rulebase import RuleBase, default_rulebase, load_rulebase  # noqa: F401
 from .rules.run import run_engine, run_reference
 
@@ -31,7 +31,8 @@ def estimate_finish(profile: Profile | dict, *, as_of: dt.date | str | None = No
     return _estimate_finish(profile, rulebase=rb, as_of=as_of, course=course)
 
 
-def _inputs(profile, as_of, rulebase, edition, race_date) -> tuple[Profile, RuleBase, dt.date, Edition, list[dict]]:
+def _inputs(profile, as_of, rulebase, edition, race_date) -> tuple[Profile, RuleBase, dt.date, Edition, list[dict],
+                                                                  Estimate | None, str | None]:
     p = load_profile(profile)
     rb = rulebase if isinstance(rulebase, RuleBase) else (load_rulebase(rulebase) if rulebase else default_rulebase())
     day = _date(as_of) or dt.date.today()
@@ -46,7 +47,8 @@ def _inputs(profile, as_of, rulebase, edition, race_date) -> tuple[Profile, Rule
         ed = editions[key] = select_edition(rb, day, edition, rd)
     ed = ed.model_copy()
     check_profile(rb, p, day)
-    return p, rb, day, ed, build_facts(rb, p, day, ed)
+    est, why = finish_estimate(rb, p, day)
+    return p, rb, day, ed, build_facts(rb, p, day, ed, estimate=est), est, why
 
 
 def assess(
@@ -68,7 +70,7 @@ def assess(
     through durable-rules' host: same report, slower) or ``"reference"`` (the
     rules evaluated in plain Python).
     """
-    p, rb, day, ed, facts = _inputs(profile, as_of, rulebase, edition, race_date)
+    p, rb, day, ed, facts, est, why = _inputs(profile, as_of, rulebase, edition, race_date)
     if engine == "durable":
         matches = run_engine(rb, facts)
     elif engine == "durable-host":  # the straightforward path through durable-rules, for comparison
@@ -77,7 +79,7 @@ def assess(
         matches = run_reference(rb, facts)
     else:
         raise AssessmentError(f"unknown engine {engine!r}: durable, durable-host or reference")
-    return build_report(rb, p, day, ed, facts, matches)
+    return build_report(rb, p, day, ed, facts, matches, estimate=est, estimate_note=why)
 
 
 def assess_data(
@@ -97,5 +99,6 @@ def assess_data(
     out the catalog (write :func:`catalog_data` once instead). Parts of the data
     are shared with other results: read it, do not change it.
     """
-    p, rb, day, ed, facts = _inputs(profile, as_of, rulebase, edition, race_date)
-    return build_report_data(rb, p, day, ed, facts, run_engine(rb, facts), catalog=catalog)
+    p, rb, day, ed, facts, est, why = _inputs(profile, as_of, rulebase, edition, race_date)
+    return build_report_data(rb, p, day, ed, facts, run_engine(rb, facts), catalog=catalog, estimate=est,
+                             estimate_note=why)

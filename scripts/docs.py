@@ -257,6 +257,13 @@ SAMPLES: dict[str, Sample] = {
                                   "print(s[\"$schema\"]); print(s[\"title\"], s[\"properties\"][\"schema_version\"])'")]),
     "report-html": Sample([Step(f"zegama assess examples/profiles/skimo.yaml {A} --format html -o report.html"),
                            Step("head -c 15 report.html; echo")]),
+    # docs/estimate.md
+    "estimate-table": Sample([Step(f"zegama estimate examples/profiles/skimo.yaml {A}")]),
+    "estimate-json": Sample([Step(
+        f"zegama estimate examples/profiles/skimo.yaml {A} --course-km 31 --course-dplus 2200 --format json"
+        " | python -c 'import json, sys; e = json.load(sys.stdin); print(e[\"finish\"], e[\"barriers\"])'")]),
+    "estimate-none": Sample([Step(f"echo '{{\"runner_id\": \"x\", \"flat_10k_time\": \"33:00\"}}' | zegama estimate - {A}",
+                                  expect=1)]),
     # docs/progress.md
     "progress-runner": Sample([
         Step(f"zegama assess examples/profiles/skimo.yaml {A} --format json -o before.json"),

@@ -100,6 +100,7 @@ def test_the_catalog_holds_what_the_report_cites_and_no_more():
     assert cited_targets == set(cat.targets)
     keys = {k for r in cat.rules.values() for k in r.sources} | {k for t in cat.targets.values() for k in t.sources}
     keys |= {r.source for r in cat.routes.values()} | {report.eligibility.lottery.source}
+    keys |= set(cat.estimate.sources)   # the estimate's method cites its data and the barrier's results
     assert set(cat.sources) == keys
 
 

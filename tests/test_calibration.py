@@ -7,6 +7,8 @@ changed anchor cannot go unnoticed.
 
 import pytest
 
+from assessment.estimate.model import ss_arrival
+
 from assessment.model.units import parse_duration as minutes
 from assessment.rules import derive
 
@@ -50,7 +52,7 @@ def test_the_sancti_spiritu_shares_are_the_splits_they_quote(rb):
 
 
 def _arrival(rb, goal_min):
-    return derive.ss_arrival(goal_min, (rb.constant("ss_share_front_time"), rb.constant("ss_share_front")),
+    return ss_arrival(goal_min, (rb.constant("ss_share_front_time"), rb.constant("ss_share_front")),
                              (rb.constant("ss_share_back_time"), rb.constant("ss_share_back")))
 
 

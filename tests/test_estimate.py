@@ -306,3 +306,63 @@ def test_the_fit_script_says_where_the_data_is_when_it_is_missing(tmp_path):
     out = subprocess.run([sys.executable, str(ROOT / "scripts" / "fit_estimate.py"), "--data", str(tmp_path / "no.csv")],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 1 and "file not found" in out.stderr and "README" in out.stderr
+
+
+# --------------------------------------------------------------------------- in the gap report and the batch
+
+def test_the_report_carries_the_estimate_in_every_format():
+    from assessment import assess
+    from assessment.report.render import render
+
+    r = assess(yaml.safe_load((EXAMPLES / "skimo.yaml").read_text()), as_of=AS_OF)
+    direct = estimate_finish(yaml.safe_load((EXAMPLES / "skimo.yaml").read_text()), as_of=AS_OF)
+    assert r.estimate.finish.display == direct.finish.display
+    assert r.estimate.barrier("Sancti Spiritu").pass_probability == direct.barrier("Sancti Spiritu").pass_probability
+    assert r.catalog.estimate.method == direct.method
+    for fmt in ("table", "markdown", "html"):
+        out = render(r, fmt)
+        assert direct.finish.display in out and "Sancti Spiritu" in out, fmt
+    html = render(r, "html")
+    assert 'class="chart chart-barriers"' in html and "cut-off 3:15" in html
+    assert json.loads(r.to_json())["estimate"]["finish"]["mid"] == direct.finish.mid
+
+
+def test_a_report_without_inputs_says_why_there_is_no_estimate():
+    from assessment import assess
+    from assessment.report.render import render
+
+    r = assess({"runner_id": "x"}, as_of=AS_OF)
+    assert r.estimate is None and "add a race result" in r.estimate_note
+    assert "Estimate from your results: none (nothing to estimate from" in render(r, "table").replace("\n", " ")
+
+
+def test_rs014_fires_when_the_estimate_puts_the_barrier_at_risk():
+    from assessment import assess
+
+    slow = assess({"runner_id": "s", "sex": "F", "vk_time": "1:20:00"}, as_of=AS_OF)
+    fast = assess({"runner_id": "f", "sex": "F", "vk_time": "55:00"}, as_of=AS_OF)
+    f = next(x for x in slow.findings if x.rule_id == "RS014")
+    assert f"{round(100 * slow.estimate.barrier('Sancti Spiritu').pass_probability)}% chance" in f.message
+    assert "RS014" not in fast.fired_rules
+
+
+def test_the_batch_writes_the_estimate_columns(tmp_path):
+    from assessment.batch.run import run_batch
+
+    run_batch(str(ROOT / "examples" / "roster.csv"), races=str(ROOT / "examples" / "races.csv"),
+              out_dir=str(tmp_path / "out"), as_of=AS_OF, html=True)
+    rows = list(csv.DictReader((tmp_path / "out" / "assessments.csv").open(encoding="utf-8")))
+    lines = [json.loads(l) for l in (tmp_path / "out" / "assessments.jsonl").read_text().splitlines()]
+    by_id = {l["runner_id"]: l for l in lines}
+    for row in rows:
+        if row["status"] != "assessed":
+            continue
+        est = by_id[row["runner_id"]].get("estimate")
+        if est is None:
+            assert row["estimate_mid"] == row["sancti_spiritu_pass"] == ""
+        else:
+            assert row["estimate_mid"] == f"{round(est['finish']['mid']) // 60}:{round(est['finish']['mid']) % 60:02d}:00"
+            assert float(row["sancti_spiritu_pass"]) == est["barriers"][0]["pass_probability"]
+    assert any(r["estimate_mid"] for r in rows)
+    squad = (tmp_path / "out" / "squad.html").read_text(encoding="utf-8")
+    assert "Estimate (Sancti Spiritu)" in squad and "at SS)" in squad

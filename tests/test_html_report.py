@@ -128,10 +128,10 @@ def test_page_is_self_contained(page):
     assert "@media print" in page
 
 
-def test_three_charts_each_titled(page):
+def test_four_charts_each_titled(page):
     charts = svgs(page)
     kinds = [re.search(r'class="chart chart-(\w+)"', s).group(1) for s in charts]
-    assert kinds == ["radar", "emphases", "phases"]
+    assert kinds == ["radar", "emphases", "barriers", "phases"]
     for s in charts:
         assert 'role="img"' in s and "<title " in s and "<desc " in s
         assert 'width="' not in s.split(">", 1)[0]       # scales with the page
@@ -305,7 +305,7 @@ def test_assess_html_to_file_and_stdout(tmp_path):
                                   "-o", str(out)], catch_exceptions=False)
     assert result.exit_code == 0 and result.output == ""
     html = out.read_text(encoding="utf-8")
-    assert len(svgs(html)) == 3 and "Ane Etxeberria" in html
+    assert len(svgs(html)) == 4 and "Ane Etxeberria" in html
     assert not list(tmp_path.glob(".*.tmp"))
     result = runner.invoke(main, ["assess", str(EXAMPLES / "skimo.yaml"), "--as-of", "2026-12-01", "--format", "html"])
     assert result.exit_code == 0 and result.output == html

@@ -63,6 +63,8 @@ RUNNER_INPUTS = {
     "goal_time_given": {"goal_time"},
     "ss_arrival_min": {"goal", "sex", "goal_time"},
     "ss_spare_min": {"goal", "sex", "goal_time"},
+    **{name: {"races", "vk_time", "uphill_test_vam", "sex"}
+       for name in ("estimate_min", "estimate_ss_arrival_min", "estimate_ss_pass")},
     "zegama_like_background": {"background", "races"},
     "road_only": {"background"},
     "ultra_only": {"background", "races"},

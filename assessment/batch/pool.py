@@ -68,6 +68,8 @@ class Assessed:
     missing: list[str]
     #: The report's JSON, UTF-8: its line of assessments.jsonl (``None`` once a worker spooled it).
     json: bytes | None
+    estimate_mid: float | None = None       # minutes: the finish-time estimate's middle
+    ss_pass: float | None = None            # chance of passing Sancti Spiritu by its barrier
     markdown: str | None = None
     html: str | None = None
 
@@ -93,6 +95,9 @@ def from_report(report: Report, json: bytes | None = None) -> Assessed:
         gaps=list(gaps.values()),
         missing=sorted({m.field for m in report.missing}),
         json=json if json is not None else report.to_json(catalog=False).encode(),
+        estimate_mid=report.estimate.finish.mid if report.estimate else None,
+        ss_pass=next((b.pass_probability for b in report.estimate.barriers if b.name == "Sancti Spiritu"), None)
+        if report.estimate else None,
     )
 
 
@@ -105,6 +110,7 @@ def from_data(data: dict, json: bytes, catalog: dict) -> Assessed:
         if f["kind"] == "gap" and f["rule_id"] not in gaps:
             gaps[f["rule_id"]] = (f["rule_id"], catalog["rules"][f["rule_id"]]["title"], f["pillar"])
     emphases = data["emphases"][:3]
+    est = data.get("estimate")
     return Assessed(
         runner_id=data["runner_id"],
         name=data.get("name"),
@@ -118,6 +124,9 @@ def from_data(data: dict, json: bytes, catalog: dict) -> Assessed:
         gaps=list(gaps.values()),
         missing=sorted({m["field"] for m in data.get("missing", ())}),
         json=json,
+        estimate_mid=est["finish"]["mid"] if est else None,
+        ss_pass=next((b["pass_probability"] for b in est["barriers"] if b["name"] == "Sancti Spiritu"), None)
+        if est else None,
     )
 
 

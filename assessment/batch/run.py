@@ -41,6 +41,7 @@ from tabulate import tabulate
 
 from .pool import Assessed, Assessor, Outcome, RaceEntry, RowPool, Task, assess_row, choose_workers, count_rows
 from ..model.profile import Profile
+from ..model.units import format_duration
 from ..report.names import PHASE_NAMES, PILLAR_NAMES
 from ..report.model import Report
 from .roster import (
@@ -61,7 +62,8 @@ from ..rules.rulebase import PILLARS
 
 ASSESSMENT_COLUMNS = (
     "line", "runner_id", "name", "status", "eligibility", "fit_score",
-    "emphasis_1", "emphasis_2", "emphasis_3", "weeks_to_race", "error", "ignored_values",
+    "emphasis_1", "emphasis_2", "emphasis_3", "weeks_to_race", "estimate_mid", "sancti_spiritu_pass",
+    "error", "ignored_values",
 )
 ERROR_COLUMNS = ("file", "line", "runner_id", "column", "value", "message", "effect")
 ELIGIBILITY = ("eligible", "at_risk", "not_eligible")
@@ -745,10 +747,12 @@ def _write_row(
                 (runners_tmp / f"{stem}.html").write_text(a.html, encoding="utf-8")
                 report_file = f"{RUNNERS_DIR}/{stem}.html"
         values = [row.line, row.runner_id, row.name, "assessed", a.status, a.fit_score,
-                  *a.top, *[""] * (3 - len(a.top)), float(a.weeks_to_race), "", _brief(problems, False, file)]
+                  *a.top, *[""] * (3 - len(a.top)), float(a.weeks_to_race),
+                  format_duration(round(a.estimate_mid)) if a.estimate_mid is not None else "",
+                  a.ss_pass if a.ss_pass is not None else "", "", _brief(problems, False, file)]
     else:
         summary.errors += 1
-        values = [row.line, row.runner_id, row.name, "error", "", "", "", "", "", "",
+        values = [row.line, row.runner_id, row.name, "error", "", "", "", "", "", "", "", "",
                   _brief(problems, True, file) or "not assessed", _brief(problems, False, file)]
     if runners_tmp is not None:
         values.append(report_file)

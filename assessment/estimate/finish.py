@@ -153,13 +153,7 @@ def estimate_finish(profile: Profile | dict, *, rulebase: RuleBase, as_of: dt.da
         item["weight"] = round(w / sum(ws), 3)
     barriers = _barriers(rb, low, mid, high, below) if own else []
     notes += _limits(rb, p, own, mid, pred)
-    method = (
-        f"Your results scaled to the course by km-effort (km + {c.climb_weight:g} x D+/100), time growing as "
-        f"km-effort^{c.exponent:g} at {M.E0:g} km-effort, weighted by how recent ({c.recency_years:g}-year scale) and "
-        f"how alike in size they are; the {round(100 * fm.interval)}% interval from the spread of "
-        f"{fm.fitted.predictions:,} predictions of real results cross-validated by runner ({fm.fitted.script} on "
-        f"ITRA race histories, TRAP data set: median error {100 * fm.fitted.median_error:.1f}% against "
-        f"{100 * fm.fitted.baseline_median_error:.1f}% for the best recent race scaled by Riegel's 1.06).")
+    method = _pack_constants(rb)["method"]
     return Estimate(course=crs, finish=finish, barriers=barriers, method=method,
                     inputs_used=[InputUsed(**u) for u in used], notes=notes)
 
@@ -249,10 +243,14 @@ def _inputs(rb: RuleBase, p: Profile, day: dt.date, c: M.Coefficients,
         extra = c.s2 * abs(math.log(zegama_itra / spec.km_effort))
         x = M.Input(zegama, minutes / rb.finish_model.zegama.course_factor, 0.0, extra)
         inputs.append(x)
-        used.append({"kind": name, "label": f"{name} {_show(name, value)} -> Zegama {short_time(minutes)}",
+        used.append({"kind": name, "label": f"{_BENCH_NAMES.get(name, name)} {_show(name, value)} "
+                                            f"(a Zegama of {short_time(minutes)})",
                      "km_effort": spec.km_effort, "minutes": round(minutes, 2)})
     notes = [f"Not used ({why}): {', '.join(items)}." for why, items in skipped.items()]
     return inputs, used, notes
+
+
+_BENCH_NAMES = {"vk_time": "VK", "uphill_test_vam": "Uphill test"}
 
 
 def _show(name: str, value: Any) -> str:
@@ -282,12 +280,32 @@ def _pack_constants(rb: RuleBase) -> dict:
             finish=next(b for b in course["barriers"] if b["cutoff_min"] == limit),
             records={sex: parse_duration(r["time"]) for sex, r in records.items()},
             course=_zegama_course(rb),
+            method=_method(rb),
             ss_model=(f"The share of the finishing time spent to Sancti Spiritu falls from the leaders' "
                       f"{front[1]:.3f} (at {format_duration(front[0])}) to {back[1]:.3f} near the limit "
                       f"(at {format_duration(back[0])}): the barrier is passed by any finish under "
                       f"{short_time(lo_t)}."),
         )
     return cache
+
+
+def _method(rb: RuleBase) -> str:
+    fm = rb.finish_model
+    c = fm.coefficients
+    return (
+        f"Your results scaled to the course by km-effort (km + {c.climb_weight:g} x D+/100), time growing as "
+        f"km-effort^{c.exponent:g} at {M.E0:g} km-effort, weighted by how recent ({c.recency_years:g}-year scale) and "
+        f"how alike in size they are; the {round(100 * fm.interval)}% interval from the spread of "
+        f"{fm.fitted.predictions:,} predictions of real results cross-validated by runner ({fm.fitted.script} on "
+        f"ITRA race histories, TRAP data set: median error {100 * fm.fitted.median_error:.1f}% against "
+        f"{100 * fm.fitted.baseline_median_error:.1f}% for the best recent race scaled by Riegel's 1.06).")
+
+
+def method_info(rb: RuleBase) -> dict:
+    """What every report of the pack says of the method: for its catalog."""
+    k = _pack_constants(rb)
+    return {"method": k["method"], "barrier_models": {"Sancti Spiritu": k["ss_model"], k["finish"]["point"]:
+            "The finish time itself, against the time limit."}, "sources": sorted(rb.finish_model.cited())}
 
 
 def _barriers(rb: RuleBase, low: float, mid: float, high: float, below) -> list[Barrier]:

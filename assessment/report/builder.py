@@ -21,6 +21,7 @@ from ..model.profile import Profile
 from ..rules.edition import Edition
 from ..rules.engine import Match
 from ..rules import derive
+from ..estimate.finish import method_info
 from ..rules.rulebase import PILLARS, RuleBase, format_value, value_unit, week_of
 from .model import SCHEMA_VERSION, Catalog, Report
 
@@ -221,8 +222,11 @@ class _Kit:
         }
         sources = {k: _strip({"title": s.title, "url": s.url}) for k, s in sorted(rb.sources.items())}
         sessions = {phase: {s["pillar"]: s["session"] for s in mix} for phase, mix in rb.scoring["session_mix"].items()}
-        return {"rules": rules, "targets": targets, "routes": routes, "benchmarks": benchmarks, "sessions": sessions,
-                "sources": sources}
+        out = {"rules": rules, "targets": targets, "routes": routes, "benchmarks": benchmarks, "sessions": sessions,
+               "sources": sources}
+        if rb.finish_model is not None:
+            out["estimate"] = method_info(rb)
+        return out
 
     def catalog_for(self, rule_ids: set[str], target_names: set[str], extra_sources: set[str]) -> dict:
         """The catalog entries one report cites (shared dicts: read them, never change them)."""
@@ -236,8 +240,14 @@ class _Kit:
             keys.update(t["sources"])
         for r in cat["routes"].values():
             keys.add(r["source"])
-        return {"rules": rules, "targets": targets, "routes": cat["routes"], "benchmarks": cat["benchmarks"],
-                "sessions": cat["sessions"], "sources": {k: cat["sources"][k] for k in sorted(keys)}}
+        out = {"rules": rules, "targets": targets, "routes": cat["routes"], "benchmarks": cat["benchmarks"],
+               "sessions": cat["sessions"]}
+        if "estimate" in cat:
+            keys.update(cat["estimate"]["sources"])
+        out["sources"] = {k: cat["sources"][k] for k in sorted(keys)}
+        if "estimate" in cat:
+            out["estimate"] = cat["estimate"]
+        return out
 
     def catalog_models(self, rule_ids: set[str], target_names: set[str], extra_sources: set[str]) -> Catalog:
         """:meth:`catalog_for` as models validated once per pack, so a report does not validate them again."""
@@ -254,7 +264,7 @@ class _Kit:
                 rules={r: full.rules[r] for r in part["rules"]},
                 targets={n: full.targets[n] for n in part["targets"]},
                 routes=full.routes, benchmarks=full.benchmarks, sessions=full.sessions,
-                sources={s: full.sources[s] for s in part["sources"]},
+                sources={s: full.sources[s] for s in part["sources"]}, estimate=full.estimate,
             )
         return cat
 
@@ -589,8 +599,21 @@ def _benchmarks(k: _Kit, runner: dict, fired: dict[str, int]) -> tuple[list[dict
     return out, cited
 
 
+def _estimate_data(est: Any) -> dict:
+    f = est.finish
+    return {
+        "finish": {"low": f.low, "mid": f.mid, "high": f.high, "interval": f.interval, "display": f.display},
+        "barriers": [{"name": b.name, "km": b.km, "cutoff_min": b.cutoff_min,
+                      "arrival": {"low": b.arrival.low, "mid": b.arrival.mid, "high": b.arrival.high},
+                      "pass_probability": b.pass_probability} for b in est.barriers],
+        "inputs": [{"kind": u.kind, "label": u.label, "weight": u.weight} for u in est.inputs_used],
+        "notes": list(est.notes),
+    }
+
+
 def build_report_data(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition, facts: list[dict],
-                      matches: list[Match], *, catalog: bool | str = True) -> dict:
+                      matches: list[Match], *, catalog: bool | str = True, estimate: Any = None,
+                      estimate_note: str | None = None) -> dict:
     """The gap report as plain data: every field of :class:`Report`, nested, in the schema's order.
 
     ``Report.model_validate`` of it is the report; :func:`report_json` of it is its
@@ -658,8 +681,12 @@ def build_report_data(rb: RuleBase, profile: Profile, as_of: dt.date, edition: E
             if f["kind"] == "missing"
         ],
         weekly_sessions=slots,
-        fired_rules=sorted(fired),
     )
+    if estimate is not None:
+        data["estimate"] = _estimate_data(estimate)
+    elif estimate_note:
+        data["estimate_note"] = estimate_note
+    data["fired_rules"] = sorted(fired)
     if catalog:
         cite = (set(fired), target_names | bench_targets, {eligibility["lottery"]["source"]})
         data["catalog"] = k.catalog_models(*cite) if catalog == "models" else k.catalog_for(*cite)
@@ -667,9 +694,10 @@ def build_report_data(rb: RuleBase, profile: Profile, as_of: dt.date, edition: E
 
 
 def build_report(rb: RuleBase, profile: Profile, as_of: dt.date, edition: Edition, facts: list[dict],
-                 matches: list[Match]) -> Report:
+                 matches: list[Match], *, estimate: Any = None, estimate_note: str | None = None) -> Report:
     """The gap report from the engine's firings, validated (its catalog was, once per pack)."""
-    return Report.model_validate(build_report_data(rb, profile, as_of, edition, facts, matches, catalog="models"))
+    return Report.model_validate(build_report_data(rb, profile, as_of, edition, facts, matches, catalog="models",
+                                                   estimate=estimate, estimate_note=estimate_note))
 
 
 def report_json(data: dict) -> bytes:

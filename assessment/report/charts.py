@@ -314,3 +314,43 @@ def squad_heatmap(rows: Sequence[tuple[str, Sequence[float]]], columns: Sequence
     desc = f"{len(rows)} runners by {len(columns)} pillars; the numbers are in the table below."
     return _render(draw, "heatmap", "Squad heat-map: each runner's gap in each pillar", desc)
 
+
+
+# --------------------------------------------------------------------------- the estimate's barriers
+
+def barrier_arrivals(barriers: Sequence) -> str:
+    """Each barrier's estimated arrival (80% range and mid) against its cut-off, in hours of race."""
+    bs = list(barriers)
+
+    def hm(minutes: float) -> str:
+        total = int(round(minutes))
+        return f"{total // 60}:{total % 60:02d}"
+
+    def draw():
+        fig = _figure(7.2, 0.9 * len(bs) + 1.1)
+        ax = fig.add_subplot()
+        ys = list(range(len(bs)))[::-1]
+        right = max(max(b.arrival.high for b in bs), max(b.cutoff_min for b in bs)) * 1.08
+        for y, b in zip(ys, bs):
+            a = b.arrival
+            ax.barh(y, a.high - a.low, left=a.low, height=0.42, color=RAMP[1], edgecolor=INK, linewidth=0.6)
+            ax.plot([a.mid, a.mid], [y - 0.26, y + 0.26], color=INK, linewidth=2)
+            ax.plot([b.cutoff_min, b.cutoff_min], [y - 0.38, y + 0.38], color=INK, linewidth=1.2, linestyle=(0, (3, 2)))
+            ax.text(b.cutoff_min, y + 0.42, f"cut-off {hm(b.cutoff_min)}", ha="center", va="bottom", fontsize=8)
+            ax.text(a.mid, y - 0.3, f"{hm(a.mid)} ({hm(a.low)}-{hm(a.high)})", va="top", ha="center", fontsize=9)
+        ax.set_yticks(ys)
+        ax.set_yticklabels([f"{b.name} (km {b.km:.1f})" for b in bs], fontsize=10)
+        ax.set_xlim(0, right)
+        ticks = list(range(0, int(right) + 1, 60))
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([f"{t // 60}h" for t in ticks])
+        ax.set_xlabel("Hours from the start: the 80% range of your arrival (bar), its middle (line), the cut-off (dashes)")
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.grid(axis="x", color=GRID, linewidth=0.5)
+        ax.set_axisbelow(True)
+        ax.set_ylim(-0.75, len(bs) - 0.2)
+        return fig
+
+    desc = "; ".join(f"{b.name}: arrival {hm(b.arrival.mid)} ({hm(b.arrival.low)} to {hm(b.arrival.high)}), "
+                     f"cut-off {hm(b.cutoff_min)}, {round(100 * b.pass_probability)}% to pass" for b in bs)
+    return _render(draw, "barriers", "Estimated arrival at each barrier against its cut-off", desc)

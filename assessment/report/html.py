@@ -27,7 +27,9 @@ from ..rules.rulebase import PILLARS
 from . import charts
 from .model import Finding, Report, SourceRef
 from .names import DRAW_NOTE, PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES, WEEK_TITLES
-from .text import goal_line, rank_label
+from ..estimate.finish import short_time
+from ..estimate.render import pct
+from .text import estimate_rows, goal_line, rank_label
 from .progress import RosterProgress, RunnerProgress
 from .traits import TraitScore, trait_scores
 
@@ -101,6 +103,9 @@ class RunnerPage:
     missing: list[dict]
     notes: list[dict]
     sessions: list[dict]
+    estimate_card: dict | None = None
+    barriers_chart: Markup | None = None
+    estimate_rows: list[list[str]] | None = None
 
 
 def _evidence(f: Finding) -> list[str]:
@@ -138,6 +143,16 @@ def _route_rows(r: Report) -> list[dict]:
     return rows
 
 
+def _estimate_card(r: Report) -> dict | None:
+    est = r.estimate
+    if est is None:
+        return None
+    f = est.finish
+    ss = est.barrier("Sancti Spiritu")
+    return {"mid": short_time(f.mid), "range": f"{short_time(f.low)}-{short_time(f.high)} ({round(100 * f.interval)}% range)",
+            "barrier": f"{pct(ss.pass_probability)} to pass Sancti Spiritu by {short_time(ss.cutoff_min)}" if ss else None}
+
+
 def runner_page(r: Report, traits: list[TraitScore]) -> RunnerPage:
     """The runner page's context: gaps worst first, every key the report cites resolved."""
     gaps = sorted((f for f in r.findings if f.kind == "gap"), key=lambda f: (-f.severity, f.rule_id))
@@ -149,6 +164,9 @@ def runner_page(r: Report, traits: list[TraitScore]) -> RunnerPage:
         radar=Markup(charts.radar(traits)),
         emphases_chart=Markup(charts.emphases_bars(r.emphases, PILLAR_NAMES)),
         phases_chart=Markup(charts.phase_timeline(r.weeks_to_race, r.edition.race_date, r.phase)),
+        estimate_card=_estimate_card(r),
+        barriers_chart=Markup(charts.barrier_arrivals(r.estimate.barriers)) if r.estimate and r.estimate.barriers else None,
+        estimate_rows=estimate_rows(r) if r.estimate and r.estimate.barriers else None,
         sex={"F": "women", "M": "men"}.get(r.sex or "", "women's reference values"),
         unknown_traits=[t.label for t in traits if t.share is None],
         draw_note=DRAW_NOTE,
@@ -247,7 +265,15 @@ def _squad_row(r: Report, links: Mapping[str, str]) -> dict:
     by = {e.pillar: e.gap for e in r.emphases}
     return {"url": links.get(r.runner_id), "who": _who(r.name, r.runner_id), "label": _label(r.name or r.runner_id),
             "status": r.eligibility.status, "fit": r.fit_score, "gaps": [by.get(p, 0.0) for p in PILLARS],
-            "train_first": r.top_emphases(2)}
+            "train_first": r.top_emphases(2), "estimate": _squad_estimate(r)}
+
+
+def _squad_estimate(r: Report) -> str:
+    """The estimate as the squad table shows it: the middle, and the chance at Sancti Spiritu."""
+    if r.estimate is None:
+        return "-"
+    ss = r.estimate.barrier("Sancti Spiritu")
+    return short_time(r.estimate.finish.mid) + (f" ({pct(ss.pass_probability)} at SS)" if ss else "")
 
 
 def _groups(t: _Tally) -> list[dict]:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..rules.edition import Edition
 from ..rules.rulebase import week_of
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 Pillar = Literal["uphill_power", "downhill_technique", "strength", "race_specificity", "mental_tactical"]
 
@@ -79,6 +79,14 @@ class BenchmarkInfo(_Model):
     trait_label: str
 
 
+class EstimateInfo(_Model):
+    """How the finish-time estimate is made (the same for every runner of a pack)."""
+
+    method: str
+    barrier_models: dict[str, str] = Field(default_factory=dict)   # barrier name -> how its arrival follows
+    sources: list[str] = Field(default_factory=list)
+
+
 class Catalog(_Model):
     """The pack's shared descriptions, by key: only those a report cites, or all of them."""
 
@@ -88,6 +96,7 @@ class Catalog(_Model):
     benchmarks: dict[str, BenchmarkInfo] = Field(default_factory=dict)
     sessions: dict[str, dict[str, str]] = Field(default_factory=dict)   # phase (or final_weeks) -> pillar -> session
     sources: dict[str, SourceRef] = Field(default_factory=dict)
+    estimate: EstimateInfo | None = None
 
 
 # --------------------------------------------------------------------------- the runner's report
@@ -251,6 +260,43 @@ class SessionSlot(_Model):
     focus: bool
 
 
+class EstimateBand(_Model):
+    low: float   # minutes
+    mid: float
+    high: float
+
+
+class EstimateFinish(EstimateBand):
+    interval: float
+    display: str
+
+
+class EstimateBarrier(_Model):
+    name: str
+    km: float
+    cutoff_min: float
+    arrival: EstimateBand
+    pass_probability: float = Field(ge=0, le=1)
+
+
+class EstimateInput(_Model):
+    kind: str
+    label: str
+    weight: float
+
+
+class ReportEstimate(_Model):
+    """The finish-time estimate from the runner's own results (``zegama estimate``); method in the catalog."""
+
+    finish: EstimateFinish
+    barriers: list[EstimateBarrier] = Field(default_factory=list)
+    inputs: list[EstimateInput] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+    def barrier(self, name: str) -> EstimateBarrier | None:
+        return next((b for b in self.barriers if b.name == name), None)
+
+
 class PackInfo(_Model):
     name: str
     version: str
@@ -283,6 +329,8 @@ class Report(_Model):
     emphases: list[Emphasis]
     missing: list[MissingTest] = Field(default_factory=list)
     weekly_sessions: list[SessionSlot]
+    estimate: ReportEstimate | None = None
+    estimate_note: str | None = None    # why there is no estimate
     fired_rules: list[str] = Field(default_factory=list)
     catalog: Catalog | None = None
 

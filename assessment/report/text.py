@@ -8,6 +8,8 @@ from tabulate import tabulate
 
 from .model import Report
 from ..model.units import format_duration
+from ..estimate.finish import short_time
+from ..estimate.render import pct
 from .names import DRAW_NOTE, GOAL_MEANINGS, PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES, WEEK_TITLES
 
 ROUTE_GROUPS = ((True, "open to you"), (False, "closed to you"), (None, "not known from your answers"))
@@ -45,6 +47,28 @@ def goal_line(r: Report) -> str:
     return f"Goal: {r.goal}, {time} ({GOAL_MEANINGS.get(r.goal, r.goal)})"
 
 
+def estimate_line(r: Report) -> str:
+    """The estimate beside the goal: the finish range and the Sancti Spiritu barrier."""
+    est = r.estimate
+    if est is None:
+        return f"Estimate from your results: none ({r.estimate_note})" if r.estimate_note else ""
+    out = f"Estimate from your results: {est.finish.display}, {round(100 * est.finish.interval)}% range"
+    ss = est.barrier("Sancti Spiritu")
+    if ss is not None:
+        out += (f"; Sancti Spiritu at {short_time(ss.arrival.mid)}, {pct(ss.pass_probability)} chance "
+                f"to pass its {short_time(ss.cutoff_min)} barrier")
+    return out
+
+
+def estimate_rows(r: Report) -> list[list[str]]:
+    return [[b.name, f"{b.km:.1f}", short_time(b.cutoff_min),
+             f"{short_time(b.arrival.mid)} ({short_time(b.arrival.low)}-{short_time(b.arrival.high)})",
+             pct(b.pass_probability)] for b in r.estimate.barriers]
+
+
+ESTIMATE_HEADERS = ["Barrier", "km", "Cut-off", "Arrival (80% range)", "Pass"]
+
+
 def fit_line(r: Report) -> str:
     if r.fit_score is None:
         return f"Profile fit: too few benchmarks measured ({r.fit_measured} of {r.fit_of})"
@@ -70,6 +94,8 @@ def to_table(r: Report, width: int = 80) -> str:
     out.append("=" * min(width, len(out[0])))
     out.append(_wrap(_edition_line(r), width, ""))
     out.append(_wrap(goal_line(r), width, ""))
+    if estimate_line(r):
+        out.append(_wrap(estimate_line(r), width, ""))
     out.append(f"{fit_line(r)}   As of: {r.as_of}")
     if r.targets_note:
         out.append(_wrap(r.targets_note, width, ""))
@@ -84,6 +110,13 @@ def to_table(r: Report, width: int = 80) -> str:
     for step in e.next_steps:
         out.append(_wrap(step, width, "  > "))
     out.append("")
+    if r.estimate is not None and r.estimate.barriers:
+        out.append("Finish-time estimate (zegama estimate for the method and inputs)")
+        out.append(tabulate(estimate_rows(r), headers=ESTIMATE_HEADERS, tablefmt="simple",
+                            colalign=("left", "right", "right", "left", "right")))
+        used = ", ".join(f"{i.label} {round(100 * i.weight)}%" for i in r.estimate.inputs)
+        out.append(_wrap(f"From: {used}.", width))
+        out.append("")
     out.append(f"Training emphases ({PHASE_NAMES[r.phase]} phase, ranked)")
     rows = []
     for i, em in enumerate(r.emphases):
@@ -130,6 +163,8 @@ def to_markdown(r: Report) -> str:
     md = [f"# Zegama gap report: {who}", ""]
     md.append(f"- {_edition_line(r)}")
     md.append(f"- {goal_line(r)}; {fit_line(r).lower()}; assessed on {r.as_of}")
+    if estimate_line(r):
+        md.append(f"- {estimate_line(r)}")
     if r.edition.note and r.edition.estimated:
         md.append(f"- Note: {r.edition.note}")
     if r.targets_note:
@@ -148,6 +183,17 @@ def to_markdown(r: Report) -> str:
         info = r.route_info(route.id)
         md.append(f"- {info.label} ({mark}): {info.detail} [source]({r.source(info.source).url})")
     md += ["", "**Next steps**", ""] + [f"1. {s}" for s in e.next_steps]
+    if r.estimate is not None:
+        md += ["", "## Finish-time estimate", "", f"{r.estimate.finish.display} ({round(100 * r.estimate.finish.interval)}% range).", ""]
+        if r.estimate.barriers:
+            md.append(tabulate(estimate_rows(r), headers=ESTIMATE_HEADERS, tablefmt="github"))
+            md.append("")
+        md += [f"- From {i.label}: {round(100 * i.weight)}% of the estimate" for i in r.estimate.inputs]
+        md += [f"- {n}" for n in r.estimate.notes]
+        if r.catalog is not None and r.catalog.estimate is not None:
+            info = r.catalog.estimate
+            md += ["", f"Method: {info.method}"]
+            md += [f"{name}: {text}" for name, text in info.barrier_models.items() if name == "Sancti Spiritu"]
     md += ["", "## Training emphases", ""]
     rows = [
         [rank_label(r, i), PILLAR_NAMES[em.pillar], f"{em.score:.1f}", em.action, f"{em.gap:.2f}", f"{em.demand:g}",

@@ -46,7 +46,7 @@ RUNNER_DERIVED = {
     "ss_spare_min": ("min", "minutes to spare at the Sancti Spiritu barrier at the goal time"),
     "estimate_min": ("h:mm:ss", "the finishing time the runner's results point to (zegama estimate, mid)"),
     "estimate_ss_arrival_min": ("h:mm:ss", "the arrival at Sancti Spiritu the estimate points to"),
-    "estimate_ss_pass": ("share", "chance of passing Sancti Spiritu by its 3h15 barrier, from the estimate"),
+    "estimate_ss_pass": ("%", "chance of passing Sancti Spiritu by its 3h15 barrier, from the estimate"),
     "zegama_like_background": (None, "cross-country, skimo, short mountain races or road + vertical"),
     "road_only": (None, "only road or track running"),
     "ultra_only": (None, "ultra-only background or race history"),
@@ -222,10 +222,11 @@ def estimate_fields(est) -> dict:
     """What rules read of an estimate: the mid time, and the Sancti Spiritu arrival and chance."""
     if est is None:
         return {}
-    out = {"estimate_min": est.finish.mid}
+    out = {"estimate_min": float(round(est.finish.mid))}
     ss = est.barrier("Sancti Spiritu")
     if ss is not None:
-        out.update(estimate_ss_arrival_min=ss.arrival.mid, estimate_ss_pass=ss.pass_probability)
+        out.update(estimate_ss_arrival_min=round(ss.arrival.mid),  # to the minute, as the report shows it
+                   estimate_ss_pass=round(100 * ss.pass_probability))
     return out
 
 
