@@ -301,11 +301,15 @@ def _method(rb: RuleBase) -> str:
         f"{100 * fm.fitted.baseline_median_error:.1f}% for the best recent race scaled by Riegel's 1.06).")
 
 
+FINISH_MODEL = ("The finish time against the time limit; the chance counts only the finishes that "
+                "also passed Sancti Spiritu in time.")
+
+
 def method_info(rb: RuleBase) -> dict:
     """What every report of the pack says of the method: for its catalog."""
     k = _pack_constants(rb)
     return {"method": k["method"], "barrier_models": {"Sancti Spiritu": k["ss_model"], k["finish"]["point"]:
-            "The finish time itself, against the time limit."}, "sources": sorted(rb.finish_model.cited())}
+            FINISH_MODEL}, "sources": sorted(rb.finish_model.cited())}
 
 
 def _barriers(rb: RuleBase, low: float, mid: float, high: float, below) -> list[Barrier]:
@@ -322,7 +326,9 @@ def _barriers(rb: RuleBase, low: float, mid: float, high: float, below) -> list[
                 pass_probability=below(k["ss_finish_limit"]), model=k["ss_model"]),
         Barrier(name=finish["point"], km=finish["km"], cutoff_min=k["limit"],
                 arrival=Band(low=round(low, 1), mid=round(mid, 1), high=round(high, 1)),
-                pass_probability=below(k["limit"]), model="The finish time itself, against the time limit."),
+                # A finisher has passed every barrier before: the chance to finish is never
+                # above the chance at Sancti Spiritu (the arrival there follows the finish time).
+                pass_probability=below(min(k["limit"], k["ss_finish_limit"])), model=FINISH_MODEL),
     ]
 
 
