@@ -279,8 +279,8 @@ SAMPLES: dict[str, Sample] = {
     # docs/interview.md
     "interview-quick": Sample(
         [Step(f"zegama interview --questionnaire quick {A} --interactive < answers.txt",
-              keep=[(0, "^Review your answers"), ("^Review your answers", "^Review your answers"),
-                    ("^Number to change", 1), ("^Zegama gap report", 4), ("^Profile saved", None)])],
+              keep=[(0, "^Review your answers"), ("^Review your answers", "^Changed"),
+                    ("^Changed", "^Zegama gap report"), ("^Zegama gap report", 4), ("^Profile saved", None)])],
         files={"answers.txt": INTERVIEW_ANSWERS}),
     "interview-stopped": Sample([
         Step(f"printf 'ane\\n1\\n' | zegama interview --questionnaire quick {A} --interactive",
@@ -509,7 +509,9 @@ def race_fields(runs: list[Run]) -> str:
 
 
 def yes_no(runs: list[Run]) -> str:
-    from assessment.model.units import _FALSE, _TRUE
+    from assessment.model.vocabulary import ENUMS
+
+    _TRUE, _FALSE = ENUMS["yes_no"]["yes"], ENUMS["yes_no"]["no"]
 
     def words(values: Iterable[str]) -> str:
         return ", ".join(f"`{v}`" for v in sorted(values, key=lambda v: (v.isdigit(), v)))

@@ -36,7 +36,7 @@ def test_readme_command_on_the_example_club(tmp_path):
     result = run(ROSTER, "--races", RACES, "--as-of", AS_OF, "--out", out)
     assert result.exit_code == 1  # one bad value (squat "80 kg"), listed in errors.csv
     lines = result.stdout.splitlines()
-    assert "read 20, assessed 20, with errors 0" in lines
+    assert "read 20, assessed 20, not assessed 0, problems 1 (errors.csv)" in lines  # the exit code's 1
     assert "Session groups (two first emphases, largest gap first)" in lines
     assert max(len(line) for line in lines) <= 80
     assert "Warning: roster.csv: unknown column notes" in result.stderr
@@ -51,7 +51,7 @@ def test_clean_roster_exits_zero(tmp_path):
     roster = tmp_path / "r.csv"
     roster.write_text("runner_id;vk_time\nane;44:10\n")
     result = run(roster, "--as-of", AS_OF, "--out", tmp_path / "out")
-    assert result.exit_code == 0 and "read 1, assessed 1, with errors 0" in result.stdout
+    assert result.exit_code == 0 and "read 1, assessed 1, not assessed 0" in result.stdout
 
 
 def test_error_rows_exit_one_and_are_counted(tmp_path):
@@ -59,7 +59,7 @@ def test_error_rows_exit_one_and_are_counted(tmp_path):
     roster.write_text("runner_id;age\nane;30\n;31\nane;32\n")
     result = run(roster, "--as-of", AS_OF, "--out", tmp_path / "out")
     assert result.exit_code == 1
-    assert "read 3, assessed 1, with errors 2" in result.stdout
+    assert "read 3, assessed 1, not assessed 2" in result.stdout
     assert "2 problems listed in" in result.stderr
 
 
@@ -133,7 +133,7 @@ def test_json_format_is_squad_json_on_stdout(tmp_path):
     assert data["counts"]["read"] == 20 and sum(data["eligibility"].values()) == 20
     assert set(data["session_groups"]) == {"uphill_power", "downhill_technique", "strength", "race_specificity",
                                            "mental_tactical"}
-    assert "read 20, assessed 20, with errors 0" in result.stderr
+    assert "read 20, assessed 20, not assessed 0" in result.stderr
 
 
 def test_markdown_format_and_excel_and_per_runner(tmp_path):
@@ -218,4 +218,4 @@ def test_progress_bar_only_on_a_terminal(tmp_path):
     assert code == 0
     assert "Assessing" in stderr and "20/20" in stderr
     assert stderr.index("Warning: roster.csv: unknown column notes") < stderr.index("Assessing")
-    assert "Assessing" not in stdout and "read 20, assessed 20, with errors 0" in stdout
+    assert "Assessing" not in stdout and "read 20, assessed 20, not assessed 0" in stdout

@@ -105,10 +105,10 @@ def test_a_person_answers_stops_with_ctrl_c_and_resumes(tmp_path):
     ]:
         answer(child, prompt, text)
     child.expect_exact(" 4. Age: 27 years")
-    answer(child, "Number to change, 'add race', 'remove race N', or Enter to get your report: ", "4")
+    answer(child, "Numbers to change (e.g. 3 or 3, 7), 'add race', 'remove race N', 'list', or Enter to get your report: ", "4")
     answer(child, "Your age on race day (years) [27]: ", "28")
     child.expect_exact(" 4. Age: 28 years")
-    answer(child, "Number to change, 'add race', 'remove race N', or Enter to get your report: ", "")
+    answer(child, "Numbers to change (e.g. 3 or 3, 7), 'add race', 'remove race N', 'list', or Enter to get your report: ", "")
     child.expect_exact("Zegama gap report: Miren (mk)")
     child.expect_exact("Profile saved to zegama-profile.yaml.")
     child.expect(pexpect.EOF)

@@ -322,14 +322,14 @@ def test_a_whole_interview_gives_the_profile(full):
 
 
 def test_invalid_answers_are_asked_again_with_the_reason(full):
-    answers = dict(BASE_ANSWERS, age=["twelve", "5", "31"], sex=["woman", "F"], runner_id=["", "ana"])
+    answers = dict(BASE_ANSWERS, age=["twelve", "5", "31"], sex=["womn", "F"], runner_id=["", "ana"])
     asker = ScriptedAsker(answers)
     iv = Interview(full)
     iv.run(asker)
     text = "\n".join(asker.transcript)
     assert "Not accepted: expected a number, got 'twelve'" in text
     assert "Not accepted: 5 is outside the plausible range 10 to 100 years" in text
-    assert "Not accepted: 'woman' is not one of the choices" in text
+    assert "Not accepted: 'womn' is not one of the choices" in text
     assert "Not accepted: an answer is needed here" in text
     assert asker.asked().count("age") == 3
     assert iv.profile_data()["age"] == 31

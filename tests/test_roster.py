@@ -186,7 +186,7 @@ def test_short_rows_are_fine_long_rows_are_errors(tmp_path):
 
 @pytest.mark.parametrize("cell,minutes", [
     ("44:10", 44 + 10 / 60), ("0:44:10", 44 + 10 / 60), ("44'10\"", 44 + 10 / 60), ("44' 10''", 44 + 10 / 60),
-    ("44", 44.0), ("44,5", 44.5), ("44.5", 44.5), ("1:05:30", 65.5),
+    ("44", 44.0), ("44,75", 44.75), ("44.75", 44.75), ("1:05:30", 65.5), ("1h05'", 65.0), ("44 min", 44.0),
 ])
 def test_every_time_format(tmp_path, cell, minutes):
     quoted = '"' + cell.replace('"', '""') + '"'
@@ -230,7 +230,7 @@ def test_missing_markers_mean_unknown_but_not_in_names(tmp_path):
 
 
 def test_wrong_types_and_out_of_range_values_drop_only_that_cell(tmp_path):
-    text = "runner_id;age;body_mass_kg;vk_time;sex;goal;downhill_confidence;weekly_km\nane;abc;300;5:00;W;win;3;60\n"
+    text = "runner_id;age;body_mass_kg;vk_time;sex;goal;downhill_confidence;weekly_km\nane;abc;300;5:00;Q;win;3;60\n"
     row, p = only_profile(tmp_path, text)
     assert p is not None and p.downhill_confidence == 3 and p.weekly_km == 60
     assert (p.age, p.body_mass_kg, p.vk_time, p.sex) == (None, None, None, None)

@@ -27,13 +27,15 @@ from pydantic import BaseModel, ValidationError
 
 from ..model.profile import (
     DURATION_FIELDS,
+    NUMBER_FIELDS,
     PROFILE_FIELDS,
     RACE_FIELDS,
     Profile,
     RaceResult,
     describe_error,
 )
-from ..model.units import format_duration
+from ..model.units import format_duration, parse_decimal
+from ..model.vocabulary import SEX_LETTERS_ES, AmbiguousValue, fold, header_field
 
 #: Roster columns, in the order of the public contract.
 ROSTER_COLUMNS: tuple[str, ...] = PROFILE_FIELDS
@@ -153,6 +155,7 @@ class CsvTable:
     fields: list[str | None]
     unknown: list[str]
     warnings: list[str] = field(default_factory=list)
+    conventions: "Conventions" = field(default_factory=lambda: Conventions())
 
     @property
     def name(self) -> str:
@@ -186,16 +189,22 @@ class CsvTable:
                 if not header_seen:
                     header_seen = True
                     continue
+                if row[0].lstrip().startswith("#"):
+                    continue  # a comment line, such as the hints of `zegama template`
                 yield start, row, None
 
 
 def open_table(
-    path: str | Path, columns: Sequence[str], *, kind: str = "roster", delimiter: str | None = None
+    path: str | Path, columns: Sequence[str], *, kind: str = "roster", delimiter: str | None = None,
+    columns_map: dict[str, str] | None = None,
 ) -> CsvTable:
     """Open a roster (or races) CSV: encoding, delimiter and header checked.
 
     The delimiter is the candidate whose header names the most expected
-    columns; ``delimiter`` overrides the guess. Raises :class:`RosterError`
+    columns; ``delimiter`` overrides the guess. Headers are matched through the
+    vocabulary (``D+ (m)``, ``Desnivel``, a questionnaire label...), ``columns_map``
+    (``--columns``) first. The file's own conventions (decimal mark, day or month
+    first, ``H``/``M`` for the sexes) are read from its first rows. Raises :class:`RosterError`
     when the file is missing, empty or has no ``runner_id`` column.
     """
     p = Path(path)
@@ -219,7 +228,7 @@ def open_table(
         header = _first_record(sample, d)
         if header is None:
             continue
-        score = sum(1 for h in header if normalise_header(h) in expected)
+        score = sum(1 for h in header if header_field(h, expected, columns_map) is not None)
         key = (score, _consistency(sample, d, len(header)), -rank)
         if best is None or key > best[0]:
             best = (key, d, header)
@@ -232,8 +241,8 @@ def open_table(
     unknown: list[str] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(header, start=1):
-        key = normalise_header(raw)
-        if key in expected:
+        key = header_field(raw, expected, columns_map)
+        if key is not None:
             if key in seen:
                 raise RosterError(f"{p.name}: columns {seen[key]} and {i} both mean {key}; keep one of them")
             seen[key] = i
@@ -253,6 +262,7 @@ def open_table(
             + ("" if delimiter else "; use --delimiter if the guess is wrong")
         )
     table = CsvTable(p, kind, encoding, chosen, header, fields, unknown)
+    table.conventions = read_conventions(sample, chosen, fields)
     if warning:
         table.warnings.append(warning)
     if unknown:
@@ -268,6 +278,111 @@ def _shown_delimiter(d: str) -> str:
     return {"\t": "tab", ",": "','", ";": "';'", "|": "'|'"}.get(d, repr(d))
 
 
+# --------------------------------------------------------------------------- the file's conventions
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """How a file writes what has two readings, read from its own first rows.
+
+    ``decimal``: ``","`` when its numbers use a decimal comma (``68,5``: then ``2.600`` is
+    2600), ``"."`` when they use a point, ``None`` when the rows do not say (``2.600`` is then
+    flagged unless the field's range decides). ``dates``: ``"day"`` (07/06/2026 is 7 June,
+    the default), ``"month"`` when a date such as 05/31/2026 shows it, ``"mixed"`` when both
+    appear (a date that could be either is flagged). ``sex``: ``"en"`` (``M`` men), ``"es"``
+    when the column writes ``H`` for *hombre* (``M`` is then *mujer*), ``"mixed"`` when it
+    holds ``H``, ``M`` and ``F`` (``M`` is flagged).
+    """
+
+    decimal: str | None = None
+    dates: str = "day"
+    sex: str = "en"
+
+    def notes(self) -> list[str]:
+        out = []
+        if self.decimal == ",":
+            out.append("numbers read with a decimal comma (68,5), so 2.600 is 2600")
+        elif self.decimal == ".":
+            out.append("numbers read with a decimal point (68.5), so 2,600 is 2600")
+        if self.dates == "month":
+            out.append("dates read month first (05/31/2026), as the file writes them")
+        elif self.dates == "mixed":
+            out.append("dates written both day first and month first: those that could be either are flagged")
+        if self.sex == "es":
+            out.append("sex read the Spanish way: H hombre (M), M mujer (F)")
+        elif self.sex == "mixed":
+            out.append("sex column holds H, M and F: each M is flagged (men, or mujer?)")
+        return out
+
+
+_COMMA_NUMBER = re.compile(r"^\d+,(\d{1,2}|\d{4,})$|^\d{1,3}(\.\d{3})+,\d+$")
+_POINT_NUMBER = re.compile(r"^\d+\.(\d{1,2}|\d{4,})$|^\d{1,3}(,\d{3})+\.\d+$")
+_SAMPLE_ROWS = 500
+
+
+def read_conventions(sample: str, delimiter: str, fields: Sequence[str | None]) -> Conventions:
+    """The conventions of a file from the rows of its sample (at most 500)."""
+    comma = point = day = month = 0
+    sexes: set[str] = set()
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+    try:
+        next(reader, None)  # the header
+        for n, row in enumerate(reader):
+            if n >= _SAMPLE_ROWS:
+                break
+            for column, cell in zip(fields, row):
+                v = cell.strip()
+                if not v or column is None:
+                    continue
+                if column in NUMBER_FIELDS:
+                    comma += bool(_COMMA_NUMBER.match(v))
+                    point += bool(_POINT_NUMBER.match(v))
+                elif column == "date" and (m := _DAY_FIRST.match(v)):
+                    a, b = int(m.group(1)), int(m.group(2))
+                    day += a > 12
+                    month += b > 12
+                elif column == "sex":
+                    sexes.add(fold(v))
+    except csv.Error:
+        pass
+    decimal = "," if comma and not point else "." if point and not comma else None
+    dates = "mixed" if day and month else "month" if month else "day"
+    sex = ("mixed" if "f" in sexes else "es") if "h" in sexes and "m" in sexes else "es" if "h" in sexes else "en"
+    return Conventions(decimal, dates, sex)
+
+
+#: A cell a reader flagged: clean_cell turns it into an AmbiguousValue the model refuses.
+_FLAG = "\x00"
+
+
+def normalise_cell(column: str, raw: str, conv: Conventions) -> str:
+    """A cell rewritten by the file's conventions (text in, text out, so it travels to workers)."""
+    value = raw.strip()
+    if not value or value.lower() in MISSING_MARKERS and column not in TEXT_FIELDS:
+        return value
+    if column in NUMBER_FIELDS and conv.decimal:
+        try:
+            number = parse_decimal(value, decimal=conv.decimal)
+            return str(int(number)) if number.is_integer() else repr(number)
+        except ValueError:
+            return value  # the model says what is wrong with it
+    if column == "date" and (m := _DAY_FIRST.match(value)):
+        a, b, year = int(m.group(1)), int(m.group(2)), m.group(3)
+        if conv.dates == "mixed" and a <= 12 and b <= 12 and a != b:
+            return (f"{_FLAG}{value} could be {year}-{b:02d}-{a:02d} (day first) or {year}-{a:02d}-{b:02d} "
+                    "(month first): this file writes dates both ways; write it as YYYY-MM-DD")
+        day, month = (b, a) if conv.dates == "month" else (a, b)
+        return f"{year}-{month:02d}-{day:02d}"
+    if column == "sex":
+        key = fold(value)
+        if conv.sex == "es" and key in SEX_LETTERS_ES:
+            return SEX_LETTERS_ES[key]
+        if conv.sex == "mixed" and key == "m":
+            return (f"{_FLAG}M could be men (M) or mujer (F): this column also writes H for hombre and F; "
+                    "write it as F or M in full (mujer, hombre)")
+    return value
+
+
 # --------------------------------------------------------------------------- cells
 
 
@@ -276,6 +391,8 @@ def clean_cell(column: str, raw: str) -> Any:
     value = raw.strip()
     if not value:
         return None
+    if value.startswith(_FLAG):
+        return AmbiguousValue(value[1:])
     if column not in TEXT_FIELDS and value.lower() in MISSING_MARKERS:
         return None
     if column == "date":
@@ -440,7 +557,7 @@ def read_roster(table: CsvTable) -> Iterator[RosterRow]:
             if column is None:
                 row.extra[unknown_at[i]] = raw.strip()
                 continue
-            value = clean_cell(column, raw)
+            value = clean_cell(column, normalise_cell(column, raw, table.conventions))
             if value is not None:
                 row.fields[column] = value
         if not rid:
@@ -517,8 +634,8 @@ def read_races(table: CsvTable, *, validate: bool = True) -> Iterator[RaceRow]:
                 RACE_NOT_USED,
             )])
             continue
-        raw = {column: cells[i] if i < len(cells) else "" for i, column in enumerate(table.fields)
-               if column is not None and column != "runner_id"}
+        raw = {column: normalise_cell(column, cells[i] if i < len(cells) else "", table.conventions)
+               for i, column in enumerate(table.fields) if column is not None and column != "runner_id"}
         if not validate and rid is not None:
             yield RaceRow(table.name, line, rid, None, [], raw)
             continue

@@ -292,6 +292,8 @@ class SquadSummary:
     group_sizes: dict[str, int] = field(default_factory=dict)
     group_heads: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    #: What the reader made of the files' columns: those not used, the conventions read.
+    columns: list[str] = field(default_factory=list)
 
     def add(self, a: Assessed) -> None:
         """Count one assessed runner (what the batch kept of its report)."""
@@ -316,7 +318,11 @@ class SquadSummary:
         return round(self.fit_total / self.fit_runners, 1) if self.fit_runners else None
 
     def counts_line(self) -> str:
-        return f"read {self.read}, assessed {self.assessed}, with errors {self.errors}"
+        # The exit code is 1 when any problem was found: the line says so, not only for error rows.
+        line = f"read {self.read}, assessed {self.assessed}, not assessed {self.errors}"
+        if self.problems:
+            line += f", problems {self.problems} (errors.csv)"
+        return line
 
     def common_gaps(self, n: int = 10) -> list[dict[str, Any]]:
         return [
@@ -345,6 +351,7 @@ class SquadSummary:
             "common_gaps": self.common_gaps(),
             "tests_to_take": self.common_missing(),
             "warnings": self.warnings,
+            "columns": self.columns,
         }
 
 
@@ -382,6 +389,10 @@ def _summary_sections(s: SquadSummary, fmt: str, warnings: bool = True) -> Itera
         extra.append("see errors.csv")
     if extra:
         yield ("\n" if md else "") + "; ".join(extra) + "\n"
+    if s.columns:
+        yield f"\n{'## ' if md else ''}Columns\n\n" + "".join(
+            f"- {c}\n" if md else textwrap.fill(c, 80, initial_indent="- ", subsequent_indent="  ") + "\n"
+            for c in s.columns)
     yield f"\n{'## ' if md else ''}Entry profile\n\n"
     rows = [[s, n] for s, n in s.head()["eligibility"].items()] + [["not assessed (error)", s.errors]]
     yield tabulate(rows, headers=["status", "runners"], tablefmt=tf) + "\n"
@@ -490,6 +501,21 @@ class BatchResult:
         return 0 if self.clean or allow_errors else 1
 
 
+def columns_notes(table: Any, race_table: Any = None) -> list[str]:
+    """Columns the batch could not use (said in the summary, not only on stderr) and the
+    conventions it read the files with."""
+    out = []
+    for t in (table, race_table):
+        if t is None:
+            continue
+        if t.unknown:
+            out.append(f"NOT USED in {t.name}: {', '.join(repr(u) for u in t.unknown)}: no field has this name; "
+                       "if one holds a value the assessment needs, map it with --columns MAP.yaml "
+                       "(see zegama template)")
+        out += [f"{t.name}: {n}" for n in t.conventions.notes()]
+    return out
+
+
 def _problem_row(p: Problem) -> list[Any]:
     return [p.file, p.line, p.runner_id, p.column, p.value, p.message, p.effect]
 
@@ -527,6 +553,7 @@ def run_batch(
     html: bool = False,
     delimiter: str | None = None,
     races_delimiter: str | None = None,
+    columns_map: dict[str, str] | None = None,
     on_warning: Callable[[str], None] | None = None,
     progress: Callable[[int], None] | None = None,
     assess_fn: Callable[[Profile], Report] | None = None,
@@ -565,8 +592,9 @@ def run_batch(
         if on_warning:
             on_warning(message)
 
-    table = open_table(roster, ROSTER_COLUMNS, kind="roster", delimiter=delimiter)
-    race_table = open_table(races, RACE_COLUMNS, kind="races file", delimiter=races_delimiter) if races else None
+    table = open_table(roster, ROSTER_COLUMNS, kind="roster", delimiter=delimiter, columns_map=columns_map)
+    race_table = open_table(races, RACE_COLUMNS, kind="races file", delimiter=races_delimiter,
+                            columns_map=columns_map) if races else None
     for w in table.warnings + (race_table.warnings if race_table else []):
         warn(w)
 
@@ -575,7 +603,8 @@ def run_batch(
         raise RosterError(f"{out_dir}: exists and is not a folder; choose another --out")
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    summary = SquadSummary(roster=table.name, as_of=day.isoformat(), warnings=warnings)
+    summary = SquadSummary(roster=table.name, as_of=day.isoformat(), warnings=warnings,
+                           columns=columns_notes(table, race_table))
     scratch = Scratch()
     ours = {c.lower() for c in ASSESSMENT_COLUMNS} | {"report_file"}
     extra_cols = [f"input_{c}" if c.lower() in ours else c for c in table.unknown]

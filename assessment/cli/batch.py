@@ -41,12 +41,14 @@ def _count_rows(path: str) -> int:
 @click.option("--per-runner", is_flag=True, help="Also write one markdown report per runner in DIR/runners/.")
 @click.option("--delimiter", callback=_delimiter, metavar="CHAR",
               help="The roster's delimiter (, ; | or tab) when the guess is wrong.")
+@click.option("--columns", "columns_path", metavar="MAP.yaml",
+              help="Map headers the reader does not know to fields, e.g. 'Desnivel acumulado: dplus_m'.")
 @click.option("--allow-errors", is_flag=True, help="Exit 0 even when some rows had errors.")
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
               help="Processes sharing the assessments; 0: one per CPU core from 1,000 rows, else one.")
 @common_assess_options
-def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, delimiter, allow_errors, workers,
-              rules_path, as_of, edition, race_date):
+def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, delimiter, columns_path, allow_errors,
+              workers, rules_path, as_of, edition, race_date):
     """Assess a club roster from CSV: per-runner results and squad summary.
 
     ROSTER.csv has one row per runner; the headers are the profile field names
@@ -75,6 +77,10 @@ def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, deli
             fail(fmt, "rule_pack", str(exc),
                  [{"file": f, "rule_id": r, "message": m} for f, r, m in exc.problems], code=2)
 
+    columns_map = None
+    if columns_path:
+        columns_map = _read_columns_map(fmt, columns_path)
+
     def warn(message: str) -> None:
         click.echo(f"Warning: {message}", err=True)
 
@@ -93,7 +99,7 @@ def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, deli
             result = run_batch(
                 roster, out_dir=out_dir, races=races, profiles_dir=profiles_dir, as_of=as_of, rulebase=rb,
                 edition=edition, race_date=race_date, excel=excel, per_runner=per_runner, html=fmt == "html",
-                delimiter=delimiter, workers=workers or None,
+                delimiter=delimiter, workers=workers or None, columns_map=columns_map,
                 on_warning=warn, progress=progress,
             )
         except RosterError as exc:
@@ -117,3 +123,21 @@ def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, deli
     if not result.clean:
         click.echo(f"{s.problems} problem{'s' if s.problems != 1 else ''} listed in {result.out_dir / 'errors.csv'}", err=True)
     sys.exit(result.exit_code(allow_errors))
+
+
+def _read_columns_map(fmt: str, path: str) -> dict[str, str]:
+    """``--columns MAP.yaml``: header -> field, every field checked against the two files' columns."""
+    from ..batch.roster import RACE_COLUMNS, ROSTER_COLUMNS
+    from ..model.io import InputError, read_document
+
+    try:
+        data = read_document(path)
+    except InputError as exc:
+        fail(fmt, "input", str(exc), code=2)
+    known = set(ROSTER_COLUMNS) | set(RACE_COLUMNS)
+    if not isinstance(data, dict) or not data:
+        fail(fmt, "input", f"{path}: expected a mapping of header: field, e.g. 'Desnivel acumulado: dplus_m'", code=2)
+    bad = [f"{k!r}: {v!r}" for k, v in data.items() if str(v) not in known]
+    if bad:
+        fail(fmt, "input", f"{path}: not a field: {', '.join(bad)} (the fields are in docs/profile.md)", code=2)
+    return {str(k): str(v) for k, v in data.items()}

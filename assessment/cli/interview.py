@@ -147,10 +147,10 @@ def interview_cmd(save_path, answers_path, resume_path, questionnaire_ref, no_in
         fail(fmt, "questionnaire", str(exc), [{"where": w, "message": m} for w, m in exc.problems])
     ref = builtin_ref(ref)
 
-    from ..rules.checks import profile_problems
+    from ..rules.checks import interview_problems
 
     day = as_of or dt.date.today()
-    interview = Interview(questionnaire, check=lambda p: profile_problems(rb, p, day))
+    interview = Interview(questionnaire, check=lambda p: interview_problems(rb, p, day))
     problems = []
     if resume_path:
         problems = resume_state(interview, start_data, progress)

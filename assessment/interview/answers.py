@@ -14,6 +14,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ..model.units import format_duration, parse_bool, parse_decimal, parse_duration
+from ..model.vocabulary import ENUMS, AmbiguousValue, by_prefix, canonical, fold
 
 if TYPE_CHECKING:
     from .questionnaire import Question
@@ -24,6 +25,8 @@ DONT_KNOW_WORDS = frozenset({
     "no sé", "no se", "ez dakit", "je ne sais pas",
 })
 SKIP_WORDS = frozenset({"-", "skip"})
+#: Typed to return to the previous question (English, Spanish, Basque).
+BACK_WORDS = frozenset({"back", "<", "atras", "atrás", "volver", "atzera"})
 HELP_WORDS = frozenset({"help"})
 
 
@@ -55,14 +58,42 @@ def _parse_date(text: str) -> dt.date:
 
 
 def _choice(q: Question, token: str) -> Any:
+    """A choice by number, value, label or any word of the vocabulary (``mujer``, ``XC``), or an
+    unambiguous prefix of one (``golden``, ``sk``); an ambiguous prefix names the candidates."""
     t = normal_text(token)
     if t.isdigit() and 1 <= int(t) <= len(q.choices):
         return q.choices[int(t) - 1].value
+    allowed = [c.value for c in q.choices]
+    labels = {str(c.value): c.value for c in q.choices} | {c.label: c.value for c in q.choices}
+    field = q.field if q.field in ENUMS else None
     for c in q.choices:
-        if t in (normal_text(str(c.value)), normal_text(c.label)):
+        if fold(t) in (fold(str(c.value)), fold(c.label)):
             return c.value
+    if field is not None:
+        try:
+            value = canonical(field, t)
+        except ValueError:
+            value = None
+        if value in allowed:
+            return value
+    words = {w: v for w, v in labels.items()}
+    hits = [v for v in (by_prefix(field, t, words) if field else _prefix(t, words)) if v in allowed]
+    if len(hits) == 1:
+        return hits[0]
     names = ", ".join(str(c.value) for c in q.choices)
+    if len(hits) > 1:
+        raise ValueError(f"{token.strip()!r} could be {' or '.join(map(str, hits))}: type more of it, or its number")
     raise ValueError(f"{token.strip()!r} is not one of the choices: type a number from 1 to {len(q.choices)} or one of {names}")
+
+
+def _prefix(text: str, words: dict[str, Any]) -> list[Any]:
+    key = fold(text)
+    out: list[Any] = []
+    for w, v in words.items():
+        fw = fold(w)
+        if key and (fw.startswith(key) or any(p.startswith(key) for p in fw.split())) and v not in out:
+            out.append(v)
+    return out
 
 
 def _check_range(q: Question, number: float) -> None:
@@ -75,6 +106,14 @@ def _check_range(q: Question, number: float) -> None:
         raise ValueError(f"{shown} is too low: it must be at least {format_number(q.type, lo)}{unit}")
     if hi is not None and number > hi:
         raise ValueError(f"{shown} is too high: it must be at most {format_number(q.type, hi)}{unit}")
+
+
+def _fits(q: Question, number: float) -> bool:
+    try:
+        _check_range(q, number)
+    except ValueError:
+        return False
+    return not (q.type in ("integer", "scale") and not float(number).is_integer())
 
 
 def parse_value(q: Question, text: str) -> Any:
@@ -109,7 +148,13 @@ def parse_value(q: Question, text: str) -> Any:
         minutes = round(parse_duration(t) * 60) / 60
         _check_range(q, minutes)
         return format_duration(minutes)
-    number = parse_decimal(t)
+    try:
+        number = parse_decimal(t)
+    except AmbiguousValue as exc:
+        fitting = [r for r in exc.readings if _fits(q, r)]
+        if len(fitting) != 1:  # the interview asks which one (session.Interview.interpret)
+            raise AmbiguousValue(str(exc), fitting or exc.readings) from None
+        number = fitting[0]
     if q.type in ("integer", "scale"):
         if not float(number).is_integer():
             raise ValueError(f"expected a whole number, got {t!r}")

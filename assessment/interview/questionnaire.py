@@ -88,7 +88,7 @@ def _field_spec(model: type[BaseModel], name: str) -> FieldSpec:
         kind = "duration"
     elif typing.get_origin(tp) is list:
         kind = "enum_list"
-        values = tuple(m.value for m in typing.get_args(tp)[0])
+        values = tuple(m.value for m in _unwrap(typing.get_args(tp)[0]))
     elif isinstance(tp, type) and issubclass(tp, enum.Enum):
         kind = "enum"
         values = tuple(m.value for m in tp)

@@ -24,6 +24,7 @@ import yaml
 
 from ..rules import conditions as C
 from .answers import (
+    BACK_WORDS,
     DONT_KNOW_WORDS,
     HELP_WORDS,
     SKIP_WORDS,
@@ -34,6 +35,8 @@ from .answers import (
     parse_value,
 )
 from ..model.io import InputError, parse_document, write_atomic
+from ..model.units import format_duration
+from ..model.vocabulary import AmbiguousValue
 from ..model.profile import PROFILE_FIELDS, RACE_FIELDS, Profile, ProfileError, load_profile
 from .questionnaire import PROFILE_SPECS, SCHEMA_VERSION, Question, Questionnaire, Section
 
@@ -96,9 +99,10 @@ class Slot:
 
 @dataclass(frozen=True)
 class _Outcome:
-    kind: Literal["value", "unknown", "skip", "keep", "help", "invalid"]
+    kind: Literal["value", "unknown", "skip", "keep", "help", "invalid", "ambiguous", "back"]
     value: Any = None
     reason: str = ""
+    readings: tuple = ()
 
 
 _ITEM_KEY = re.compile(r"^(?P<group>[a-z_]+)\[(?P<n>\d+)\]\.(?P<field>[a-z_0-9]+)$")
@@ -348,8 +352,23 @@ class Interview:
             if q.optional or q.dont_know:
                 return _Outcome("skip")
             return _Outcome("invalid", reason="this question cannot be skipped")
+        if low in BACK_WORDS:
+            return _Outcome("back")
         try:
             return _Outcome("value", parse_value(q, text))
+        except AmbiguousValue as exc:
+            readings = []
+            for r in exc.readings:  # only the readings the question accepts are offered
+                try:
+                    shown = format_duration(r) if q.type == "duration" else f"{r:g}"
+                    readings.append(display_input(q, parse_value(q, shown)))
+                except ValueError:
+                    continue
+            if len(readings) == 1:
+                return _Outcome("value", parse_value(q, readings[0]))
+            if not readings:
+                return _Outcome("invalid", reason=str(exc))
+            return _Outcome("ambiguous", reason=str(exc), readings=tuple(readings))
         except ValueError as exc:
             return _Outcome("invalid", reason=str(exc))
 
@@ -419,13 +438,22 @@ class Interview:
 
     # ------------------------------------------------------------------ asking
 
-    def ask(self, slot: Slot, asker: Asker, *, editing: bool = False) -> None:
-        """Ask one question until the answer is accepted."""
+    def ask(self, slot: Slot, asker: Asker, *, editing: bool = False) -> bool:
+        """Ask one question until the answer is accepted; False when the person typed 'back'."""
         q = slot.question
         prompt = self.prompt_for(slot, editing=editing)
         while True:
             raw = asker.ask(prompt)
             outcome = self.interpret(q, raw, editing=editing, default=self.default_for(slot))
+            if outcome.kind == "back":
+                if editing:
+                    asker.say("  (at the review, type another number to change another answer)")
+                    return True
+                return False
+            if outcome.kind == "ambiguous":
+                outcome = self._confirm(slot, asker, outcome)
+                if outcome is None:
+                    continue
             if outcome.kind == "help":
                 for line in _wrap(q.help or "No more help for this question.", "  "):
                     asker.say(line)
@@ -443,10 +471,27 @@ class Interview:
                 continue
             if outcome.kind == "unknown":
                 asker.say("  Noted as unknown: the report will tell you how to measure it.")
-            return
+            return True
+
+    def _confirm(self, slot: Slot, asker: Asker, outcome: _Outcome) -> _Outcome | None:
+        """Two readings of one answer (41.10: 41:10 or 41:06?): the person picks, never a guess."""
+        asker.say(f"  {outcome.reason}.")
+        options = "  ".join(f"{i}) {r}" for i, r in enumerate(outcome.readings, 1))
+        raw = asker.ask(Prompt(f"{slot.key}@confirm", f"Which one? {options} (or type the answer again): "))
+        pick = raw.strip()
+        if pick.isdigit() and 1 <= int(pick) <= len(outcome.readings):
+            return _Outcome("value", parse_value(slot.question, outcome.readings[int(pick) - 1]))
+        if not pick:
+            return None
+        again = self.interpret(slot.question, pick, default=self.default_for(slot))
+        if again.kind == "ambiguous":
+            asker.say("  Still two readings: write it as the form shown, e.g. with a colon.")
+            return None
+        return again
 
     def run(self, asker: Asker) -> None:
-        """Ask every question still open, in order."""
+        """Ask every question still open, in order; 'back' returns to the previous one asked."""
+        asked: list[Slot] = []
         while True:
             slot = self.next_slot()
             if slot is None:
@@ -455,7 +500,17 @@ class Interview:
                 self._announce(asker, slot)
             else:
                 self._announce(asker, Slot(slot.section, slot.question, None))
-            self.ask(slot, asker)
+            if self.ask(slot, asker):
+                asked.append(slot)
+                continue
+            if not asked:
+                asker.say("  This is the first question: there is nothing before it.")
+                continue
+            previous = asked.pop()
+            asker.say(f"  Back to: {previous.question.label}")
+            self._announced = None
+            self._announce(asker, previous)
+            self.ask(previous, asker, editing=True)
 
     # ------------------------------------------------------------------ review
 
@@ -479,25 +534,54 @@ class Interview:
         """List every answer; change any by number, add or remove a race; Enter to finish."""
         repeat = next((s for s in self.q.sections if s.repeat is not None), None)
         item = repeat.repeat.item_label if repeat else None
+        show_all = True
+        changed: list[str] = []
         while True:
             items = self.review_items()
-            asker.say("")
-            asker.say("Review your answers")
-            asker.say("-------------------")
             width = len(str(len(items)))
-            for n, slot in enumerate(items, 1):
-                asker.say(f"{n:>{width}}. {self.review_line(slot)}")
+            if show_all:
+                asker.say("")
+                asker.say("Review your answers")
+                asker.say("-------------------")
+                for n, slot in enumerate(items, 1):
+                    asker.say(f"{n:>{width}}. {self.review_line(slot)}")
+            elif changed:
+                # Only what the edits changed: the full list is one 'list' away.
+                asker.say("")
+                asker.say("Changed:")
+                lines = {s.key: f"{n:>{width}}. {self.review_line(s)}" for n, s in enumerate(items, 1)}
+                for key in changed:
+                    if key in lines:
+                        asker.say(lines[key])
+            show_all, changed = False, []
             extra = f", 'add {item}', 'remove {item} N'" if item else ""
-            raw = asker.ask(Prompt("@review", f"Number to change{extra}, or Enter to get your report: "))
+            raw = asker.ask(Prompt("@review", f"Numbers to change (e.g. 3 or 3, 7){extra}, 'list', "
+                                              "or Enter to get your report: "))
             cmd = normal_text(raw)
             if cmd in ("", "ok", "done", "y", "yes"):
                 return
+            if cmd in ("list", "l", "all", "show"):
+                show_all = True
+                continue
+            numbers = re.split(r"[,\s;]+", cmd)
+            if len(numbers) > 1 and all(n.isdigit() for n in numbers):
+                bad = [n for n in numbers if not 1 <= int(n) <= len(items)]
+                if bad:
+                    asker.say(f"  There is no answer {', '.join(bad)}: type numbers from 1 to {len(items)}.")
+                    continue
+                before = {s.key: self.review_line(s) for s in items}
+                for n in dict.fromkeys(int(x) for x in numbers):
+                    self.ask(items[n - 1], asker, editing=True)
+                self.run(asker)
+                changed = [s.key for s in self.review_items() if before.get(s.key) != self.review_line(s)]
+                continue
             if item and cmd in (f"add {item}", "add", "+"):
                 if len(self.state.races) >= repeat.repeat.max_items:
                     asker.say(f"  At most {repeat.repeat.max_items} {item}s.")
                     continue
                 self.add_item()
                 self.run(asker)
+                show_all = True
                 continue
             m = re.fullmatch(rf"(?:remove|delete|del)\s+(?:{re.escape(item)}\s*)?(\d+)", cmd) if item else None
             if m:
@@ -509,11 +593,14 @@ class Interview:
                     self.remove_item(n - 1)
                 except AnswerError as exc:
                     asker.say(f"  Not possible: {exc}.")
+                show_all = True
                 continue
             if cmd.isdigit() and 1 <= int(cmd) <= len(items):
                 slot = items[int(cmd) - 1]
+                before = {s.key: self.review_line(s) for s in items}
                 self.ask(slot, asker, editing=True)
                 self.run(asker)  # answers the change made relevant (e.g. heart rates after 'yes')
+                changed = [s.key for s in self.review_items() if before.get(s.key) != self.review_line(s)]
                 continue
             asker.say(f"  Type a number from 1 to {len(items)}{extra}, or press Enter.")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -16,16 +17,66 @@ class InputError(ValueError):
     """A file could not be read or parsed."""
 
 
+class DuplicateKey(ValueError):
+    """A mapping names the same key twice: which one was meant cannot be known."""
+
+
+class ProfileLoader(yaml.SafeLoader):
+    """YAML as a person wrote it: ``45:30`` stays the text 45:30 (not YAML 1.1's base-60 2730),
+    ``0123`` stays text (not octal), ``45.30``, ``2.600`` and ``68,5`` stay text for the profile
+    to read (it knows durations, decimal commas and thousands), ``yes``/``no``/``on``/``off``
+    stay words; only ``true``/``false``, whole numbers, dates and ``null`` are typed. A key
+    written twice in one mapping is refused with its line."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                continue  # the base class reports unhashable keys itself
+            if key in seen:
+                raise DuplicateKey(f"line {key_node.start_mark.line + 1}: {key!r} is given twice (first on line "
+                                   f"{seen[key]}): keep one")
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+
+ProfileLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag not in (
+        "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool")]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ProfileLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                    list("tTfF"))
+ProfileLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$"),
+                                    list("-+0123456789"))
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict:
+    out: dict = {}
+    for k, v in pairs:
+        if k in out:
+            raise DuplicateKey(f"{k!r} is given twice: keep one")
+        out[k] = v
+    return out
+
+
 def parse_document(text: str, name: str = "<input>") -> Any:
     """JSON or YAML (YAML is a superset of JSON, but JSON errors read better)."""
     stripped = text.lstrip()
     if stripped.startswith("{") or stripped.startswith("["):
         try:
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_no_duplicates)
         except json.JSONDecodeError as exc:
             raise InputError(f"{name}: not valid JSON: {exc}") from None
+        except DuplicateKey as exc:
+            raise InputError(f"{name}: {exc}") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=ProfileLoader)  # noqa: S506 - a SafeLoader subclass
+    except DuplicateKey as exc:
+        raise InputError(f"{name}: {exc}") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{name}: not valid YAML: {exc}".replace("\n", " ")) from None
 

@@ -10,22 +10,27 @@ Durations are stored in minutes, rounded to the second, and written back as
 from __future__ import annotations
 
 import datetime as dt
+import types
+import typing
 import unicodedata
 from enum import Enum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from .units import format_duration, parse_bool, parse_decimal, parse_duration
+from .vocabulary import AmbiguousValue, canonical
 
 
 class Sex(str, Enum):
@@ -67,15 +72,40 @@ class RaceStatus(str, Enum):
 def _minutes(value: Any) -> Any:
     if value is None or value == "":
         return None
+    if isinstance(value, AmbiguousValue):
+        raise value
     return round(parse_duration(value) * 60) / 60
 
 
-def _number(value: Any) -> Any:
+def _number(value: Any, info: ValidationInfo) -> Any:
     if value is None or value == "":
         return None
+    if isinstance(value, AmbiguousValue):  # flagged by a reader that saw the whole column
+        raise value
     if isinstance(value, str):
-        return parse_decimal(value)
+        try:
+            return parse_decimal(value)
+        except AmbiguousValue as exc:
+            # 2.600 could be 2600 or 2.6: when only one reading is plausible for the field, it is the one.
+            fitting = [r for r in exc.readings if _in_range(info, r)] if info is not None else []
+            if len(fitting) == 1:
+                return fitting[0]
+            raise
     return value
+
+
+def _in_range(info: ValidationInfo, value: float) -> bool:
+    model = RaceResult if info.field_name in RaceResult.model_fields and info.field_name not in Profile.model_fields \
+        else Profile
+    field = model.model_fields.get(info.field_name or "")
+    if field is None:
+        return True
+    for m in field.metadata:
+        if getattr(m, "ge", None) is not None and value < m.ge:
+            return False
+        if getattr(m, "le", None) is not None and value > m.le:
+            return False
+    return True
 
 
 def _yes_no(value: Any) -> Any:
@@ -86,6 +116,29 @@ def _yes_no(value: Any) -> Any:
 
 def _blank_none(value: Any) -> Any:
     return None if value == "" else value
+
+
+def _flagged(value: Any) -> Any:
+    if isinstance(value, AmbiguousValue):  # a reader that saw the whole column flagged it
+        raise value
+    return _blank_none(value)
+
+
+def _word(field: str, default: Any = None):
+    """A value of an enumerated field as people write it (``Mujer``, ``DNF``, ``GTWS``): see vocabulary."""
+
+    def read(value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return default
+        if isinstance(value, Enum):
+            return value.value
+        if isinstance(value, AmbiguousValue):
+            raise value
+        if isinstance(value, str):
+            return canonical(field, value)
+        return value
+
+    return read
 
 
 def _printable(value: Any) -> Any:
@@ -125,10 +178,10 @@ class RaceResult(BaseModel):
     model_config = ConfigDict(extra="forbid", use_enum_values=True)
 
     race: Text | None = Field(default=None, max_length=200)
-    date: dt.date | None = None
+    date: Annotated[dt.date | None, BeforeValidator(_flagged)] = None
     distance_km: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(0.5, 400, unit="km")
     dplus_m: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(0, 30000, unit="m")
-    circuit: Annotated[Circuit | None, BeforeValidator(_blank_none)] = None
+    circuit: Annotated[Circuit | None, BeforeValidator(_word("circuit"))] = None
     position: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(1, 100000, doc="Overall finishing position")
     finishers: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(1, 100000, doc="Finishers overall")
     position_sex: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(
@@ -136,7 +189,7 @@ class RaceResult(BaseModel):
     finishers_sex: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(1, 100000, doc="Finishers of the same sex")
     time: Annotated[Minutes | None, BeforeValidator(_blank_none)] = _opt(1, 60 * 24 * 7, unit="h:mm:ss")
     winner_time: Annotated[Minutes | None, BeforeValidator(_blank_none)] = _opt(1, 60 * 24 * 7, unit="h:mm:ss")
-    status: Annotated[RaceStatus, BeforeValidator(lambda v: v or "finished")] = "finished"  # type: ignore[assignment]
+    status: Annotated[RaceStatus, BeforeValidator(_word("status", "finished"))] = "finished"  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _consistent(self) -> "RaceResult":
@@ -165,9 +218,12 @@ def _background_list(value: Any) -> Any:
     if value is None or value == "":
         return []
     if isinstance(value, str):
-        parts = [p.strip().lower() for p in value.replace("|", ";").replace(",", ";").split(";")]
-        return [p for p in parts if p]
+        value = [p for p in value.replace("|", ";").replace(",", ";").split(";") if p.strip()]
     return value
+
+
+def _distinct(values: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(values))  # "XC; cross-country" is one background
 
 
 class Profile(BaseModel):
@@ -177,13 +233,14 @@ class Profile(BaseModel):
 
     runner_id: Text = Field(min_length=1, max_length=100)
     name: Text | None = Field(default=None, max_length=200)
-    sex: Annotated[Sex | None, BeforeValidator(lambda v: None if v in ("", None) else str(v).strip().upper())] = None
+    sex: Annotated[Sex | None, BeforeValidator(_word("sex"))] = None
     age: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(10, 100, unit="years")
     body_mass_kg: Annotated[Num | None, BeforeValidator(_blank_none)] = _opt(30, 160, unit="kg")
-    goal: Annotated[Goal, BeforeValidator(lambda v: "compete" if v in ("", None) else str(v).strip().lower())] = "compete"  # type: ignore[assignment]
+    goal: Annotated[Goal, BeforeValidator(_word("goal", "compete"))] = "compete"  # type: ignore[assignment]
     goal_time: Annotated[Minutes | None, BeforeValidator(_blank_none)] = _opt(
         180, 480, unit="h:mm:ss", doc="Your own goal time at Zegama: replaces the goal level's time in every target")
-    background: Annotated[list[Background], BeforeValidator(_background_list)] = Field(default_factory=list)
+    background: Annotated[list[Annotated[Background, BeforeValidator(_word("background"))]],
+                          BeforeValidator(_background_list), AfterValidator(_distinct)] = Field(default_factory=list)
 
     vk_time: Annotated[Minutes | None, BeforeValidator(_blank_none)] = _opt(
         25, 240, unit="h:mm:ss", doc="Vertical-km time: about 1,000 m D+ in under 5 km"
@@ -303,6 +360,26 @@ PROFILE_FIELDS: tuple[str, ...] = tuple(n for n in Profile.model_fields if n != 
 RACE_FIELDS: tuple[str, ...] = tuple(RaceResult.model_fields)
 DURATION_FIELDS = frozenset({"vk_time", "flat_10k_time", "time", "winner_time", "goal_time", "longest_run_time",
                              "ss_arrival_min", "estimate_min", "estimate_ss_arrival_min"})
+
+
+def _plain_type(tp: Any) -> Any:
+    while True:
+        if typing.get_origin(tp) is Annotated:
+            tp = typing.get_args(tp)[0]
+        elif typing.get_origin(tp) in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp
+            tp = args[0]
+        else:
+            return tp
+
+
+#: Fields holding a plain number (not a duration): where a decimal comma or a thousands mark matters.
+NUMBER_FIELDS = frozenset(
+    n for model in (Profile, RaceResult) for n, f in model.model_fields.items()
+    if _plain_type(f.annotation) in (int, float) and n not in DURATION_FIELDS
+)
 
 
 def field_unit(name: str) -> str | None:

@@ -57,3 +57,14 @@ def profile_problems(rb: RuleBase, profile: Profile, as_of: dt.date) -> list[tup
             problems.append(("goal_time", f"{format_duration(profile.goal_time)} is faster than the {who} course record "
                                           f"({rec['time']}, {rec['name']}, {rec['year']})"))
     return problems
+
+
+def interview_problems(rb: RuleBase, profile: Profile, as_of: dt.date) -> list[tuple[str, str]]:
+    """What the interview refuses on top of :func:`profile_problems`: an age under the pack's
+    minimum (a profile file or roster keeps it, and the report says the runner cannot enter)."""
+    problems = profile_problems(rb, profile, as_of)
+    minimum = rb.parameters.get("minimum_age")
+    if minimum is not None and profile.age is not None and profile.age < minimum.value:
+        problems.append(("age", f"{profile.age} is below the race's minimum age of {minimum.value:g} "
+                                "(the regulation): check the age, it is your age on race day"))
+    return problems
