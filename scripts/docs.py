@@ -519,6 +519,28 @@ def yes_no(runs: list[Run]) -> str:
     return f"yes: {words(_TRUE)}; no: {words(_FALSE)} (any case)"
 
 
+def vocabulary_words(runs: list[Run]) -> str:
+    from assessment.model.vocabulary import ENUMS
+
+    rows = ["| field | value | also written as |", "|---|---|---|"]
+    for field, table in ENUMS.items():
+        if field == "yes_no":
+            continue
+        for value, words in table.items():
+            shown = ", ".join(f"`{w}`" for w in words if w != value)
+            rows.append(f"| `{field}` | `{value}` | {shown} |")
+    return "\n" + "\n".join(rows) + "\n"
+
+
+def csv_headers(runs: list[Run]) -> str:
+    from assessment.model.vocabulary import HEADERS
+
+    rows = ["| field | headers also read as it |", "|---|---|"]
+    for field, words in HEADERS.items():
+        rows.append(f"| `{field}` | {', '.join(f'`{w}`' for w in words)} |")
+    return "\n" + "\n".join(rows) + "\n"
+
+
 def missing_markers(runs: list[Run]) -> str:
     from assessment.batch.roster import MISSING_MARKERS
 
@@ -793,6 +815,8 @@ BLOCKS: dict[str, Callable[[list[Run]], str]] = {
     "race-fields": race_fields,
     "yes-no": yes_no,
     "missing-markers": missing_markers,
+    "vocabulary-words": vocabulary_words,
+    "csv-headers": csv_headers,
     "schema-version": schema_version,
     "report-fields": report_fields,
     "catalog-fields": catalog_fields,

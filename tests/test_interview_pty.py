@@ -128,3 +128,63 @@ def test_a_person_answers_stops_with_ctrl_c_and_resumes(tmp_path):
     assert report.exit_code == 0
     # the report printed in the terminal is the one `zegama assess` gives for the saved file
     assert report.stdout in transcript
+
+
+def spawn_term(cwd, *args):
+    """The interview on a terminal that can draw: line editing, history and completion."""
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env.update(TERM="xterm", PYTHONPATH=str(ROOT), COLUMNS="100", LINES="30")
+    child = pexpect.spawn(sys.executable, ["-m", "assessment", "interview", "--questionnaire", "quick", *args],
+                          cwd=str(cwd), env=env, encoding="utf-8", timeout=30, dimensions=(30, 100))
+    child.logfile_read = io.StringIO()
+    return child
+
+
+LEFT, BACKSPACE = "\x1b[D", "\x7f"
+
+
+def test_on_a_real_terminal_answers_are_edited_in_place_and_choices_complete(tmp_path):
+    child = spawn_term(tmp_path, "--as-of", AS_OF)
+    child.expect_exact("A short id for this profile")
+    child.send("k" + LEFT + "m\r")  # typed 'k', moved left, inserted 'm': 'mk'
+    child.expect_exact("Which reference values should we compare you with?")
+    child.send("wom\t\r")  # Tab completes 'women's' from the menu
+    child.expect_exact("Your age on race day")
+    child.send("277" + BACKSPACE + "\r")  # a typo corrected before Enter: 27
+    child.expect_exact("What is your goal at Zegama?")
+    child.send("back\r")  # back to the age, its answer in the line to edit
+    child.expect_exact("Back to: Age")
+    child.send(BACKSPACE + "8\r")  # 27 -> 28
+    child.expect_exact("What is your goal at Zegama?")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    saved = yaml.safe_load((tmp_path / "zegama-profile.yaml").read_text())
+    assert saved["runner_id"] == "mk" and saved["sex"] == "F" and saved["age"] == 28
+
+
+def test_an_ambiguous_time_is_confirmed_and_back_returns_to_the_previous_question(tmp_path):
+    child = spawn(tmp_path, "--questionnaire", "quick", "--as-of", AS_OF)
+    answer(child, "A short id for this profile (your initials or a nickname): ", "mk")
+    answer(child, "Which reference values should we compare you with? (1-3 or a name): ", "Mujer")
+    answer(child, "Your age on race day (years): ", "12")
+    child.expect_exact("Not accepted: 12 is below the race's minimum age of 18")
+    answer(child, "Your age on race day (years): ", "31")
+    answer(child, "What is your goal at Zegama? (1-3 or a name) [compete]: ", "terminar")
+    answer(child, "Your sporting background (one or more, e.g. 1,3): ", "back")
+    child.expect_exact("Back to: Goal")
+    answer(child, "What is your goal at Zegama? (1-3 or a name) [finish]: ", "podio")
+    answer(child, "Your sporting background (one or more, e.g. 1,3): ", "XC, golden")
+    child.expect_exact("'golden' is not one of the choices")
+    answer(child, "Your sporting background (one or more, e.g. 1,3): ", "XC, sk")
+    answer(child, "Your vertical-km time (h:mm:ss or mm:ss, ? if unknown): ", "?")
+    answer(child, "Your 10K time on a flat course (h:mm:ss or mm:ss, ? if unknown): ", "41.10")
+    child.expect_exact("41.10 is ambiguous: 41:10 (41 min 10 s) or 41.1 minutes (41:06)?")
+    answer(child, "Which one? 1) 41:10  2) 41:06 (or type the answer again): ", "1")
+    child.expect_exact("How do you descend wet, technical ground")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    saved = yaml.safe_load((tmp_path / "zegama-profile.yaml").read_text())
+    assert (saved["sex"], saved["age"], saved["goal"], saved["flat_10k_time"]) == ("F", 31, "podium", "41:10")
+    assert saved["background"] == ["cross_country", "skimo"]

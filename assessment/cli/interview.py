@@ -54,6 +54,49 @@ class TerminalAsker:
         return answer
 
 
+class EditingAsker(TerminalAsker):
+    """The same conversation with line editing (arrows, Home/End, Ctrl-A/E), history (up/down)
+    and, for choices, a completion menu picked with the arrow keys: prompt_toolkit, used when
+    both ends are a real terminal (``TERM`` not ``dumb``); the plain asker serves pipes and CI.
+    When an answer is changed, its current value is put in the line to be edited in place."""
+
+    def __init__(self):
+        super().__init__()
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import InMemoryHistory
+
+        self.echo = False
+        self.session = PromptSession(history=InMemoryHistory())
+
+    def ask(self, prompt) -> str:
+        from prompt_toolkit.completion import WordCompleter
+
+        for line in prompt.lines:
+            click.echo(line)
+        q = prompt.question
+        words: list[str] = []
+        if q is not None and q.type in ("choice", "multi_choice"):
+            words = [str(c.value) for c in q.choices] + [c.label for c in q.choices]
+        elif q is not None and q.type == "yes_no":
+            words = ["yes", "no"]
+        completer = WordCompleter(words, ignore_case=True, sentence=True) if words else None
+        return self.session.prompt(prompt.text, default=(prompt.default or "") if prompt.editing else "", completer=completer,
+                                   complete_while_typing=bool(words))
+
+
+def editing_available() -> bool:
+    """Line editing needs a real terminal on both ends, a TERM that can draw, and no CI."""
+    if os.environ.get("TERM", "dumb") in ("", "dumb") or _ci():
+        return False
+    try:
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            return False
+        import prompt_toolkit  # noqa: F401
+    except (ImportError, AttributeError, ValueError):
+        return False
+    return True
+
+
 def _stdin_is_terminal() -> bool:
     try:
         return sys.stdin.isatty()
@@ -230,7 +273,7 @@ def _run_interactive(interview, questionnaire, ref, save_path, resume_path, prob
     from ..interview.session import read_progress, resume_state, save_interview
     from ..report.render import render
 
-    asker = TerminalAsker()
+    asker = EditingAsker() if editing_available() else TerminalAsker()
     resumed = bool(resume_path)
     if save_path:
         target = Path(save_path)

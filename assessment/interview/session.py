@@ -64,6 +64,7 @@ class Prompt:
     lines: tuple[str, ...] = ()
     question: Question | None = None
     default: str | None = None
+    editing: bool = False  # changing an answer: a line editor puts ``default`` in the line
 
 
 @dataclass
@@ -417,7 +418,7 @@ class Interview:
             text += " [no]" if not editing else ""
         elif current is not None:
             text += f" [{current}]"
-        return Prompt(slot.key, text + ": ", tuple(lines), q, current)
+        return Prompt(slot.key, text + ": ", tuple(lines), q, current, editing)
 
     def _announce(self, asker: Asker, slot: Slot) -> None:
         where = (slot.section.id, slot.index)
