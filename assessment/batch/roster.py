@@ -258,8 +258,9 @@ def open_table(
         raise RosterError(
             f"{p.name}: no runner_id column in the header "
             f"({', '.join(repr(h) for h in header[:8])}{', ...' if len(header) > 8 else ''}, "
-            f"read with delimiter {shown}); the {kind} needs a runner_id column"
-            + ("" if delimiter else "; use --delimiter if the guess is wrong")
+            f"read with delimiter {shown}); the {kind} needs a runner_id column (or id, Corredor ID..., "
+            "or any header mapped to runner_id with --columns MAP.yaml)"
+            + ("" if delimiter else "; use --delimiter if the delimiter guess is wrong")
         )
     table = CsvTable(p, kind, encoding, chosen, header, fields, unknown)
     table.conventions = read_conventions(sample, chosen, fields)
