@@ -20,9 +20,9 @@ pexpect = pytest.importorskip("pexpect", reason="pexpect is in the test extra: p
 AS_OF = "2026-01-10"
 
 
-def spawn(cwd, *args):
+def spawn(cwd, *args, term="dumb"):
     env = {k: v for k, v in os.environ.items() if k != "CI"}
-    env.update(TERM="dumb", PYTHONPATH=str(ROOT), NO_COLOR="1", COLUMNS="80", LINES="24")
+    env.update(TERM=term, PYTHONPATH=str(ROOT), NO_COLOR="1", COLUMNS="80", LINES="24")
     child = pexpect.spawn(sys.executable, ["-m", "assessment", "interview", *args], cwd=str(cwd), env=env,
                           encoding="utf-8", timeout=30, dimensions=(24, 80))
     child.logfile_read = io.StringIO()  # everything the person saw
@@ -130,21 +130,12 @@ def test_a_person_answers_stops_with_ctrl_c_and_resumes(tmp_path):
     assert report.stdout in transcript
 
 
-def spawn_term(cwd, *args):
-    """The interview on a terminal that can draw: line editing, history and completion."""
-    env = {k: v for k, v in os.environ.items() if k != "CI"}
-    env.update(TERM="xterm", PYTHONPATH=str(ROOT), COLUMNS="100", LINES="30")
-    child = pexpect.spawn(sys.executable, ["-m", "assessment", "interview", "--questionnaire", "quick", *args],
-                          cwd=str(cwd), env=env, encoding="utf-8", timeout=30, dimensions=(30, 100))
-    child.logfile_read = io.StringIO()
-    return child
-
-
 LEFT, BACKSPACE = "\x1b[D", "\x7f"
 
 
 def test_on_a_real_terminal_answers_are_edited_in_place_and_choices_complete(tmp_path):
-    child = spawn_term(tmp_path, "--as-of", AS_OF)
+    # A terminal that can draw: line editing, history and completion.
+    child = spawn(tmp_path, "--questionnaire", "quick", "--as-of", AS_OF, term="xterm")
     child.expect_exact("A short id for this profile")
     child.send("k" + LEFT + "m\r")  # typed 'k', moved left, inserted 'm': 'mk'
     child.expect_exact("Which reference values should we compare you with?")

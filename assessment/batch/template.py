@@ -11,7 +11,7 @@ from typing import Any
 
 import annotated_types
 
-from ..model.profile import DURATION_FIELDS, Profile, RaceResult, _plain_type, field_unit
+from ..model.profile import DURATION_FIELDS, Profile, RaceResult, plain_type, field_unit
 from ..model.vocabulary import ENUMS
 from .roster import RACE_COLUMNS, ROSTER_COLUMNS
 
@@ -43,7 +43,7 @@ def hint(name: str) -> str:
         return " | ".join(ENUMS[name])
     if name in DURATION_FIELDS:
         return "h:mm:ss or mm:ss (45:30 is 45 min 30 s)"
-    tp = _plain_type(model.model_fields[name].annotation)
+    tp = plain_type(model.model_fields[name].annotation)
     if tp is bool:
         return "yes | no"
     lo, hi = _bounds(model, name)

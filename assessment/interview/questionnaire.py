@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..rules import conditions as C
 from .answers import DONT_KNOW_WORDS, HELP_WORDS, SKIP_WORDS, display_input, format_number, parse_value
-from ..model.profile import DURATION_FIELDS, PROFILE_FIELDS, RACE_FIELDS, Profile, RaceResult
+from ..model.profile import DURATION_FIELDS, PROFILE_FIELDS, RACE_FIELDS, Profile, RaceResult, plain_type
 from ..model.units import format_duration, parse_duration
 
 QUESTION_TYPES = ("text", "choice", "multi_choice", "integer", "decimal", "duration", "date", "yes_no", "scale")
@@ -58,20 +57,6 @@ class FieldSpec:
     values: tuple[str, ...] = ()
 
 
-def _unwrap(tp: Any) -> Any:
-    while True:
-        origin = typing.get_origin(tp)
-        if origin is typing.Annotated:
-            tp = typing.get_args(tp)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(tp) if a is not type(None)]
-            if len(args) != 1:
-                return tp
-            tp = args[0]
-        else:
-            return tp
-
-
 def _field_spec(model: type[BaseModel], name: str) -> FieldSpec:
     info = model.model_fields[name]
     ge = le = max_length = None
@@ -82,13 +67,13 @@ def _field_spec(model: type[BaseModel], name: str) -> FieldSpec:
             le = meta.le
         elif isinstance(meta, annotated_types.MaxLen):
             max_length = meta.max_length
-    tp = _unwrap(info.annotation)
+    tp = plain_type(info.annotation)
     values: tuple[str, ...] = ()
     if name in DURATION_FIELDS:
         kind = "duration"
     elif typing.get_origin(tp) is list:
         kind = "enum_list"
-        values = tuple(m.value for m in _unwrap(typing.get_args(tp)[0]))
+        values = tuple(m.value for m in plain_type(typing.get_args(tp)[0]))
     elif isinstance(tp, type) and issubclass(tp, enum.Enum):
         kind = "enum"
         values = tuple(m.value for m in tp)

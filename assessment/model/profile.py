@@ -362,7 +362,8 @@ DURATION_FIELDS = frozenset({"vk_time", "flat_10k_time", "time", "winner_time", 
                              "ss_arrival_min", "estimate_min", "estimate_ss_arrival_min"})
 
 
-def _plain_type(tp: Any) -> Any:
+def plain_type(tp: Any) -> Any:
+    """The type under ``Annotated`` and ``| None``: ``float`` for ``Annotated[Num | None, ...]``."""
     while True:
         if typing.get_origin(tp) is Annotated:
             tp = typing.get_args(tp)[0]
@@ -378,7 +379,7 @@ def _plain_type(tp: Any) -> Any:
 #: Fields holding a plain number (not a duration): where a decimal comma or a thousands mark matters.
 NUMBER_FIELDS = frozenset(
     n for model in (Profile, RaceResult) for n, f in model.model_fields.items()
-    if _plain_type(f.annotation) in (int, float) and n not in DURATION_FIELDS
+    if plain_type(f.annotation) in (int, float) and n not in DURATION_FIELDS
 )
 
 
