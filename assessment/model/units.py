@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 
-from .vocabulary import AmbiguousValue
+from .vocabulary import AmbiguousValue, parse_yes_no
 
 _CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:[.,]\d+)?)$")
 # One part of a written duration: a number and its unit (5h21, 1h05', 45'30", 45 min, 2 h 10 m).
@@ -156,6 +156,4 @@ def format_duration(minutes: float | None) -> str:
 
 def parse_bool(text: str | bool | int) -> bool:
     """Yes/no in English, Spanish, Basque and French (``sí``, ``bai``, ``ez``, ``oui``, ``non``)."""
-    from .vocabulary import parse_yes_no  # one table of words for every way in
-
-    return parse_yes_no(text)
+    return parse_yes_no(text)  # one table of words for every way in
