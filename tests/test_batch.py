@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assessment.pipeline import assess
-from assessment.batch.run import OUTPUT_FILES, neutralise, run_batch, safe_file_stem
+from assessment.batch.run import MANIFEST, OUTPUT_FILES, neutralise, run_batch, safe_file_stem
 from assessment.model.profile import Profile, load_profile
 from assessment.batch.roster import RACE_COLUMNS, ROSTER_COLUMNS, RosterError, profile_to_row
 from assessment.rules.rulebase import PILLARS
@@ -336,7 +336,8 @@ def test_per_runner_file_names_are_safe_and_unique(tmp_path):
     for r in rows:
         assert (out / r["report_file"]).read_text().startswith(f"# Zegama gap report: {r['name']} (")
     assert safe_file_stem("..", 7) == "line-7" and safe_file_stem("con", 1) == "_con"
-    assert {p.name for p in out.iterdir()} == set(OUTPUT_FILES) | {"runners"}
+    assert {p.name for p in out.iterdir()} == set(OUTPUT_FILES) | {"runners", MANIFEST}
+    assert (out / MANIFEST).read_text().split() == [*OUTPUT_FILES, "runners"]  # what the next run may replace
 
 
 # --------------------------------------------------------------------------- atomic outputs

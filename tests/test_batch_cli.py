@@ -43,7 +43,8 @@ def test_readme_command_on_the_example_club(tmp_path):
     assert "1 problem listed in" in result.stderr
     assert "Assessing" not in result.stderr  # no progress bar when stderr is not a terminal
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        ["assessments.csv", "assessments.jsonl", "catalog.json", "errors.csv", "squad.md", "squad.json"])
+        [".zegama-outputs", "assessments.csv", "assessments.jsonl", "catalog.json", "errors.csv", "squad.md",
+         "squad.json"])
     assert run(ROSTER, "--races", RACES, "--as-of", AS_OF, "--out", out, "--allow-errors").exit_code == 0
 
 
@@ -102,8 +103,8 @@ def test_out_must_be_a_writable_folder(tmp_path, monkeypatch):
     real_mkstemp = tempfile.mkstemp
 
     def refuse(*args, dir=None, **kw):  # a read-only --out (root, running the tests, writes anywhere)
-        if dir is None:
-            return real_mkstemp(*args, **kw)  # the scratch store, in the system's temporary folder
+        if dir is None or "zegama-run-" in str(dir):
+            return real_mkstemp(*args, dir=dir, **kw)  # the scratch store, in the system's temporary folder
         raise PermissionError(13, "Permission denied", str(dir))
 
     monkeypatch.setattr("assessment.batch.run.tempfile.mkstemp", refuse)

@@ -171,11 +171,11 @@ def test_blank_lines_and_excel_empty_rows_are_ignored_and_lines_are_physical(tmp
     assert profile.name is None and "line break" in bea.problems[0].message
 
 
-def test_short_rows_are_fine_long_rows_are_errors(tmp_path):
+def test_short_and_long_rows_are_errors(tmp_path):
     text = "runner_id;name;age\nane;Ane\nbea;Bea;30;oops\ncai;Cai;31;;\n"
     _, out = rows_of(write(tmp_path, text))
     (ane, p1), (bea, p2), (cai, p3) = out
-    assert p1.name == "Ane" and p1.age is None and ane.problems == []
+    assert p1 is None and ane.fatal and "2 cells but the header has 3: a cell is missing" in ane.problems[0].message
     assert p2 is None and bea.fatal and "4 cells but the header has 3" in bea.problems[0].message
     assert bea.problems[0].effect == ROW_NOT_ASSESSED
     assert p3.age == 31 and cai.problems == []  # trailing empty cells are harmless

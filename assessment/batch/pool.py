@@ -230,9 +230,28 @@ def assess_row(task: Task, file: str, assessor: Callable[[Profile], Assessed]) -
 _worker: tuple[str, Assessor] | None = None
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel sends this worker SIGTERM when the process that forked it dies, even
+    by ``kill -9``, so no worker is left blocked on a pipe under PID 1."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() == 1:  # the parent died before the call: do not linger
+            os._exit(1)
+    except (OSError, AttributeError):
+        pass
+
+
 def _init_worker(file: str, assessor: Assessor) -> None:
+    _die_with_parent()
     # Ctrl-C reaches the whole process group: the parent decides what happens.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     global _worker
     _worker = (file, assessor)
     try:
@@ -304,12 +323,12 @@ class RowPool:
     before the chunk's outcomes.
     """
 
-    def __init__(self, workers: int, file: str, assessor: Assessor):
+    def __init__(self, workers: int, file: str, assessor: Assessor, spool_dir: Path | None = None):
         ctx = _context()
         if ctx.get_start_method() == "forkserver":
             ctx.set_forkserver_preload(["assessment.batch.pool", "assessment.pipeline"])
         self.window = workers * CHUNKS_PER_WORKER
-        self.spool = Path(tempfile.mkdtemp(prefix="zegama-spool-"))
+        self.spool = Path(tempfile.mkdtemp(prefix="spool-", dir=spool_dir))
         self.pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=ctx, initializer=_init_worker,
             initargs=(file, assessor),

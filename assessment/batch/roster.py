@@ -54,6 +54,7 @@ RACE_VALUE_MISSING = "treated as missing; race kept"
 RACE_NOT_USED = "race not used"
 
 _SAMPLE_CHARS = 64 * 1024
+_MAX_HEADER_CHARS = csv.field_size_limit() * 8
 _CHUNK = 1 << 20
 
 
@@ -216,6 +217,12 @@ def open_table(
         encoding, warning = detect_encoding(p)
         with p.open("r", encoding=encoding, newline="") as fh:
             sample = fh.read(_SAMPLE_CHARS)
+            # A header longer than the sample is read whole (up to what the csv module accepts).
+            while sample and "\n" not in sample.lstrip("\r\n") and len(sample) < _MAX_HEADER_CHARS:
+                more = fh.read(_SAMPLE_CHARS)
+                if not more:
+                    break
+                sample += more
     except OSError as exc:
         raise RosterError(f"{path}: {exc.strerror}") from None
     if not sample.strip():
@@ -544,7 +551,17 @@ def read_roster(table: CsvTable) -> Iterator[RosterRow]:
         name = cells[name_col].strip() if name_col is not None and name_col < len(cells) else ""
         row = RosterRow(line, rid or None, name or None, {}, {}, [])
         extra_cells = [c for c in cells[width:] if c.strip()]
-        if extra_cells:
+        if len(cells) < width:
+            other = next((d for d in DELIMITERS if d != table.delimiter and d in cells[0]), None)
+            why = (f"the row has {len(cells)} cell{'s' if len(cells) != 1 else ''} but the header has {width}"
+                   + (f": it seems written with {_shown_delimiter(other)} instead of {_shown_delimiter(table.delimiter)}"
+                      if other and len(cells) == 1 else ": a cell is missing, so values may be shifted"))
+            first_missing = table.fields[len(cells)] or ""
+            row.problems.append(Problem(table.name, line, row.runner_id, first_missing,
+                                        _display(cells[-1] if cells else ""), why, ROW_NOT_ASSESSED))
+            row.fatal = True
+            row.readable = False
+        elif extra_cells:
             row.problems.append(Problem(
                 table.name, line, row.runner_id, "", _display(extra_cells[0]),
                 f"the row has {len(cells)} cells but the header has {width}: values may be shifted "
@@ -627,6 +644,14 @@ def read_races(table: CsvTable, *, validate: bool = True) -> Iterator[RaceRow]:
             ])
             continue
         rid = (cells[id_col].strip() if id_col < len(cells) else "") or None
+        if len(cells) < width:
+            yield RaceRow(table.name, line, rid, None, [Problem(
+                table.name, line, rid, "", _display(cells[-1] if cells else ""),
+                f"the row has {len(cells)} cell{'s' if len(cells) != 1 else ''} but the header has {width}: "
+                "a cell is missing (or the row uses another delimiter), so values may be shifted",
+                RACE_NOT_USED,
+            )])
+            continue
         if any(c.strip() for c in cells[width:]):
             yield RaceRow(table.name, line, rid, None, [Problem(
                 table.name, line, rid, "", _display(next(c for c in cells[width:] if c.strip())),

@@ -42,7 +42,8 @@ from tabulate import tabulate
 from .pool import Assessed, Assessor, Outcome, RaceEntry, RowPool, Task, assess_row, choose_workers, count_rows
 from ..model.profile import Profile
 from ..model.units import format_duration
-from ..report.names import PHASE_NAMES, PILLAR_NAMES
+from ..model.io import printable
+from ..report.names import PHASE_NAMES, PILLAR_NAMES, md_text
 from ..report.model import Report
 from .roster import (
     RACE_COLUMNS,
@@ -78,7 +79,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(cell: str) -> str:
-    """Prefix a quote to a cell a spreadsheet would run as a formula."""
+    """Prefix a quote to a cell a spreadsheet would run as a formula; control characters
+    (an ESC or a CR from the input) are written as escapes."""
+    cell = printable(cell) if not cell.isprintable() else cell
     return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
@@ -147,8 +150,8 @@ class CsvOut:
 class Scratch:
     """What must outlive a row, on disk: runner ids, pending races, group members, file names."""
 
-    def __init__(self) -> None:
-        fd, self.path = tempfile.mkstemp(prefix="zegama-batch-", suffix=".sqlite")
+    def __init__(self, directory: Path | None = None) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="zegama-batch-", suffix=".sqlite", dir=directory)
         os.close(fd)
         self.db = sqlite3.connect(self.path)
         self.db.executescript(
@@ -432,8 +435,8 @@ def write_squad_markdown(fh: TextIO, s: SquadSummary, groups: Callable[[str], It
         # tabulate needs every row at once: write the table by hand to stream it.
         fh.write("| " + " | ".join(_GROUP_HEADERS) + " |\n|" + "---|" * len(_GROUP_HEADERS) + "\n")
         for rid, name, gap, score, rank in _group_rows(groups(pillar)):
-            # Only the text cells can hold spaces, line breaks or pipes.
-            rid, name = (" ".join(c.split()).replace("|", "\\|") for c in (rid, name))
+            # Only the text cells can hold spaces, pipes or markup.
+            rid, name = md_text(rid), md_text(name)
             fh.write(f"| {rid} | {name} | {gap:.2f} | {score:.0f} | {rank} |\n")
 
 
@@ -499,6 +502,118 @@ class BatchResult:
 
     def exit_code(self, allow_errors: bool = False) -> int:
         return 0 if self.clean or allow_errors else 1
+
+
+#: What a run wrote into --out, one name a line: the next run removes what it does not write again.
+MANIFEST = ".zegama-outputs"
+
+
+def _replace_manifest(out: Path, names: list[str]) -> None:
+    """A run owns its outputs: ``squad.html`` or ``runners/`` from an earlier run with --format html
+    or --per-runner are removed when this run did not write them, so the folder holds one run's set."""
+    from ..model.io import write_atomic
+
+    path = out / MANIFEST
+    try:
+        earlier = [n for n in path.read_text(encoding="utf-8").splitlines() if n]
+    except OSError:
+        earlier = []
+    for name in earlier:
+        # Only names a run can write: a hand-edited manifest cannot delete anything else.
+        if name in names or name not in (*OUTPUT_FILES, "squad.html", RUNNERS_DIR):
+            continue
+        old = out / name
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        elif old.exists() or old.is_symlink():
+            old.unlink(missing_ok=True)
+    write_atomic(path, "".join(f"{n}\n" for n in names))
+
+
+def _run_all(steps: list[Callable[[], Any]]) -> None:
+    """Run every cleanup step; raise the first error only once all have run."""
+    first: BaseException | None = None
+    for step in steps:
+        try:
+            step()
+        except BaseException as exc:  # noqa: BLE001 - re-raised below, after the other steps
+            first = first or exc
+    if first is not None:
+        raise first
+
+
+class RunDir:
+    """One private folder per run for the scratch database and the workers' spool files,
+    in the system's temporary folder. A run killed before it could clean up (``kill -9``, a
+    power cut) leaves its folder; the next run removes every such folder whose process is gone."""
+
+    PREFIX = "zegama-run-"
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @classmethod
+    def create(cls) -> "RunDir":
+        cls.remove_stale()
+        path = Path(tempfile.mkdtemp(prefix=f"{cls.PREFIX}{os.getpid()}-"))
+        return cls(path)
+
+    @classmethod
+    def remove_stale(cls) -> None:
+        for d in Path(tempfile.gettempdir()).glob(f"{cls.PREFIX}*"):
+            try:
+                pid = int(d.name[len(cls.PREFIX):].split("-", 1)[0])
+            except ValueError:
+                continue
+            if pid != os.getpid() and not _alive(pid) and d.is_dir() and d.stat().st_uid == os.getuid():
+                shutil.rmtree(d, ignore_errors=True)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class OutLock:
+    """The ``--out`` folder held by one run at a time (``fcntl.flock`` on a hidden file).
+    Holding it, the run may remove what a killed run left there: its ``.*.tmp`` files."""
+
+    NAME = ".zegama-batch.lock"
+
+    def __init__(self, out: Path):
+        self.fh = None
+        try:
+            import fcntl
+        except ImportError:  # not on POSIX: no lock, no stale-file removal
+            return
+        self.fh = open(out / self.NAME, "a+")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.fh.close()
+            self.fh = None
+            raise RosterError(f"{out}: another zegama batch is writing into this folder; wait for it or choose "
+                              "another --out") from None
+        for stale in list(out.glob(".*.tmp")):
+            if any(stale.name.startswith(f".{name}.") for name in (*OUTPUT_FILES, "squad.html", RUNNERS_DIR)):
+                shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+
+    def release(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
+            try:
+                os.unlink(self.fh.name)
+            except OSError:
+                pass
+            self.fh = None
 
 
 def columns_notes(table: Any, race_table: Any = None) -> list[str]:
@@ -605,7 +720,9 @@ def run_batch(
     out.mkdir(parents=True, exist_ok=True)
     summary = SquadSummary(roster=table.name, as_of=day.isoformat(), warnings=warnings,
                            columns=columns_notes(table, race_table))
-    scratch = Scratch()
+    lock = OutLock(out)
+    run_dir = RunDir.create()
+    scratch = Scratch(run_dir.path)
     ours = {c.lower() for c in ASSESSMENT_COLUMNS} | {"report_file"}
     extra_cols = [f"input_{c}" if c.lower() in ours else c for c in table.unknown]
     pages = per_runner or html
@@ -616,7 +733,7 @@ def run_batch(
     n_workers = 1 if rb is None else choose_workers(workers, None if workers else count_rows(table.path))
     try:
         if n_workers > 1:
-            pool = RowPool(n_workers, table.name, assessor)
+            pool = RowPool(n_workers, table.name, assessor, spool_dir=run_dir.path)
         if race_table:
             # Validated by whoever assesses the runner (the workers, when there are some).
             scratch.add_races(read_races(race_table, validate=False))
@@ -684,16 +801,18 @@ def run_batch(
             runners_tmp = None
         if html:
             _write_squad_html(out, summary)
+        _replace_manifest(out, list(OUTPUT_FILES) + (["squad.html"] if html else []) + ([RUNNERS_DIR] if pages else []))
     finally:
-        if pool is not None:
-            pool.close(cancel=True)
-        for o in outputs:
-            (o.file if isinstance(o, CsvOut) else o).abort()
+        # Every step runs even when one fails (a full disk, a signal): none may leave the
+        # others' temporary files behind. The first failure is raised after all of them.
+        steps = [lambda: pool.close(cancel=True)] if pool is not None else []
+        steps += [(lambda o=o: (o.file if isinstance(o, CsvOut) else o).abort()) for o in outputs]
         if runners_tmp is not None:
-            shutil.rmtree(runners_tmp, ignore_errors=True)
-        scratch.close()
-        if created and not any(out.iterdir()):
-            out.rmdir()  # a failed run leaves no trace, not even an empty folder
+            steps.append(lambda: shutil.rmtree(runners_tmp, ignore_errors=True))
+        steps += [scratch.close, run_dir.remove, lock.release]
+        if created:
+            steps.append(lambda: out.rmdir() if out.is_dir() and not any(out.iterdir()) else None)
+        _run_all(steps)
     files = [out / name for name in OUTPUT_FILES] + ([out / "squad.html"] if html else []) + (
         [out / RUNNERS_DIR] if pages else []
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .main import common_assess_options, fail, load_pack_or_exit
+from .main import common_assess_options, fail, write_output, load_pack_or_exit
 
 
 @click.command("assess")
@@ -22,7 +22,7 @@ def assess_cmd(profile, fmt, output, rules_path, as_of, edition, race_date):
     Exit codes: 0 report written, 1 invalid profile or options, 2 usage error.
     """
     from ..pipeline import AssessmentError, assess
-    from ..model.io import InputError, read_document, write_atomic
+    from ..model.io import InputError, read_document
     from ..model.profile import ProfileError
     from ..report.render import render
 
@@ -39,6 +39,6 @@ def assess_cmd(profile, fmt, output, rules_path, as_of, edition, race_date):
         fail(fmt, "assessment", str(exc))
     text = render(report, fmt, profile=data, rulebase=rb)
     if output:
-        write_atomic(output, text)
+        write_output(fmt, output, text)
     else:
         click.echo(text, nl=False)

@@ -82,7 +82,9 @@ def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, deli
         columns_map = _read_columns_map(fmt, columns_path)
 
     def warn(message: str) -> None:
-        click.echo(f"Warning: {message}", err=True)
+        from ..model.io import printable
+
+        click.echo(f"Warning: {printable(message)}", err=True)
 
     with contextlib.ExitStack() as stack:
         progress = None
@@ -95,6 +97,7 @@ def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, deli
                     bars.append(stack.enter_context(click.progressbar(
                         length=_count_rows(roster), label="Assessing", file=sys.stderr, show_pos=True)))
                 bars[0].update(n)
+        _exit_on_terminate()
         try:
             result = run_batch(
                 roster, out_dir=out_dir, races=races, profiles_dir=profiles_dir, as_of=as_of, rulebase=rb,
@@ -108,6 +111,10 @@ def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, deli
             fail(fmt, "options", str(exc), code=2)
         except OSError as exc:  # the output folder cannot be written, the disk is full...
             fail(fmt, "output", f"{exc.filename or out_dir}: {exc.strerror or exc}", code=2)
+        except KeyboardInterrupt:
+            # run_batch removed its temporary files and left the earlier outputs as they were.
+            click.echo("\nStopped: nothing was written, earlier outputs in the folder are unchanged.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
 
     s = result.summary
     if fmt == "json":
@@ -141,3 +148,24 @@ def _read_columns_map(fmt: str, path: str) -> dict[str, str]:
     if bad:
         fail(fmt, "input", f"{path}: not a field: {', '.join(bad)} (the fields are in docs/profile.md)", code=2)
     return {str(k): str(v) for k, v in data.items()}
+
+
+#: Exit codes of a run stopped by a signal: 128 + the signal's number, as shells report them.
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT)
+EXIT_TERMINATED = 143  # kill (SIGTERM)
+
+
+def _exit_on_terminate() -> None:
+    """SIGTERM ends the run like Ctrl-C: the ``finally`` of run_batch stops the workers and
+    removes every temporary file, then the process exits 143."""
+    import signal
+
+    def handler(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: the cleanup must not be interrupted
+        click.echo("\nTerminated: nothing was written, earlier outputs in the folder are unchanged.", err=True)
+        raise SystemExit(EXIT_TERMINATED)
+
+    try:
+        signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (embedded): the caller's handlers stay
+        pass

@@ -190,10 +190,13 @@ def interview_cmd(save_path, answers_path, resume_path, questionnaire_ref, no_in
         fail(fmt, "questionnaire", str(exc), [{"where": w, "message": m} for w, m in exc.problems])
     ref = builtin_ref(ref)
 
-    from ..rules.checks import interview_problems
+    from ..rules.checks import interview_problems, profile_problems
 
     day = as_of or dt.date.today()
-    interview = Interview(questionnaire, check=lambda p: interview_problems(rb, p, day))
+    # A person answering is told an age under the minimum at once; an answers file is a
+    # profile like any other: it keeps its age and the report says the runner cannot enter.
+    checks = interview_problems if prompting else profile_problems
+    interview = Interview(questionnaire, check=lambda p: checks(rb, p, day))
     problems = []
     if resume_path:
         problems = resume_state(interview, start_data, progress)
@@ -243,7 +246,7 @@ def _run_unattended(interview, ref, save_path, resume_path, fmt, rb, as_of, edit
     report = _assess_or_exit(interview, fmt, rb, as_of, edition, race_date)
     target = Path(save_path or resume_path or _free_name(DEFAULT_SAVE))
     interview.state.complete = True
-    save_interview(target, interview, ref)
+    _save_or_exit(fmt, target, interview, ref)
     click.echo(render(report, fmt), nl=False)
     click.echo(f"Profile saved to {target}", err=True)
 
@@ -304,9 +307,11 @@ def _run_interactive(interview, questionnaire, ref, save_path, resume_path, prob
             else:
                 target = _free_name(DEFAULT_SAVE)
 
+    _writable_or_exit(fmt, target)
+
     def save(_state) -> None:
         if interview.state.has_answers():
-            save_interview(target, interview, ref)
+            _save_or_exit(fmt, target, interview, ref)
 
     interview.on_change = save
     _welcome(asker, questionnaire, target, resumed)
@@ -331,13 +336,32 @@ def _run_interactive(interview, questionnaire, ref, save_path, resume_path, prob
         sys.exit(1)
 
     interview.state.complete = True
-    save_interview(target, interview, ref)
+    _save_or_exit(fmt, target, interview, ref)
     report = _assess_or_exit(interview, fmt, rb, as_of, edition, race_date)
     click.echo("")
     click.echo(render(report, fmt), nl=False)
     click.echo("")
     click.echo(f"Profile saved to {target}. Assess it again with: zegama assess {target}")
     click.echo(f"Change answers later with: zegama interview --resume {target}")
+
+
+def _writable_or_exit(fmt: str, target: Path) -> None:
+    """Before the first question: a --save that can never be written is said now, not after
+    twenty answers."""
+    if target.is_dir():
+        fail(fmt, "output", f"{target}: is a directory: give --save a file name", code=2)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        fail(fmt, "output", f"{target}: its folder {folder} does not exist or cannot be written", code=2)
+
+
+def _save_or_exit(fmt: str, target: Path, interview, ref) -> None:
+    from ..interview.session import save_interview
+
+    try:
+        save_interview(target, interview, ref)
+    except OSError as exc:
+        fail(fmt, "output", f"{target}: cannot be saved: {exc.strerror or exc}", code=2)
 
 
 def _ask_line(asker: TerminalAsker, text: str) -> str:

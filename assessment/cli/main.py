@@ -63,15 +63,45 @@ def main() -> None:
         zegama assess examples/profiles/skimo.yaml
         zegama assess profile.json --format json --as-of 2026-12-01
     """
+    # A terminal that cannot show a character (PYTHONIOENCODING=latin-1 and an emoji in a
+    # name) gets a replacement mark, not a traceback.
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="replace")
+            except (ValueError, OSError):
+                pass
+
+
+#: Dates the tool reasons about: the race began in 2002; far outside, date arithmetic overflows.
+DATE_RANGE = (dt.date(1900, 1, 1), dt.date(2200, 12, 31))
 
 
 def parse_date(ctx, param, value):
     if value is None or isinstance(value, dt.date):
         return value
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+    if not DATE_RANGE[0] <= day <= DATE_RANGE[1]:
+        raise click.BadParameter(f"{value} is outside the years this tool knows "
+                                 f"({DATE_RANGE[0].year} to {DATE_RANGE[1].year})")
+    return day
+
+
+def write_output(fmt: str, path: str, text: str) -> None:
+    """``-o PATH``: a regular file replaced atomically, a symlink's target, a FIFO or device
+    written directly, ``-`` to stdout; a failure is one clear line (JSON with --format json), exit 2."""
+    from ..model.io import write_atomic
+
+    if path == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        fail(fmt, "output", f"{path}: cannot be written: {exc.strerror or exc}", code=2)
 
 
 def common_assess_options(func):
@@ -101,7 +131,10 @@ def fail(fmt: str, kind: str, message: str, problems: list | None = None, code: 
     if fmt == "json":
         click.echo(error_json(kind, message, problems), nl=False)
     else:
-        click.echo(f"Error: {message}", err=True)
+        from ..model.io import printable
+
+        # One problem a line; what came from the input is escaped, never sent raw to the terminal.
+        click.echo("Error: " + "\n".join(printable(line) for line in message.split("\n")), err=True)
     sys.exit(code)
 
 

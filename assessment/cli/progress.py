@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .main import fail
+from .main import fail, write_output
 
 
 @click.command("progress")
@@ -25,7 +25,6 @@ def progress_cmd(old, new, fmt, output):
     \b
     Exit codes: 0 written, 1 unreadable input or not the same runner/roster, 2 usage error.
     """
-    from ..model.io import write_atomic
     from ..report.progress import ProgressError, compare_files
     from ..report.render import render_progress
 
@@ -35,6 +34,6 @@ def progress_cmd(old, new, fmt, output):
         fail(fmt, "input", str(exc))
     text = render_progress(result, fmt)
     if output:
-        write_atomic(output, text)
+        write_output(fmt, output, text)
     else:
         click.echo(text, nl=False)

@@ -12,16 +12,14 @@ from typing import Any
 
 import click
 
-from .main import common_assess_options, fail, load_pack_or_exit
+from .main import common_assess_options, fail, load_pack_or_exit, write_output
 
 FORMATS = click.Choice(["text", "json"])
 
 
-def _emit(text: str, output: str | None) -> None:
+def _emit(text: str, output: str | None, fmt: str = "text") -> None:
     if output:
-        from ..model.io import write_atomic
-
-        write_atomic(output, text)
+        write_output("json" if fmt == "json" else "table", output, text)
     else:
         click.echo(text, nl=False)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .main import fail
+from .main import write_output
 
 
 @click.command("template")
@@ -26,15 +26,11 @@ def template_cmd(file, kind, delimiter):
     from pathlib import Path
 
     from ..batch.template import template_csv
-    from ..model.io import write_atomic
 
     kind = kind or ("races" if "race" in Path(file).name.lower() else "roster")
     text = template_csv(kind, delimiter)
     if file == "-":
         click.echo(text, nl=False)
         return
-    try:
-        write_atomic(file, text)
-    except OSError as exc:
-        fail("table", "output", f"{file}: {exc.strerror or exc}", code=2)
+    write_output("table", file, text)
     click.echo(f"Wrote {file}: the {kind} template ({len(text.splitlines()[0].split(delimiter))} columns).")

@@ -24,3 +24,13 @@ GOAL_MEANINGS = {
     "compete": "the first quarter of the finishers of your sex",
     "podium": "the first three of your sex",
 }
+
+
+_MD_SPECIAL = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "|": "\\|", "\\": "\\\\", "*": "\\*",
+                             "_": "\\_", "`": "\\`", "[": "\\[", "]": "\\]", "#": "\\#"})
+
+
+def md_text(text: str) -> str:
+    """A person's text (a name, an id, a race) inside Markdown: shown as typed, never read as
+    markup (``<script>``, ``<!--``, ``*``, ``|`` in a table), on one line."""
+    return " ".join(str(text).split()).translate(_MD_SPECIAL)

@@ -10,7 +10,7 @@ from .model import Report
 from ..model.units import format_duration
 from ..estimate.finish import short_time
 from ..estimate.render import pct
-from .names import DRAW_NOTE, GOAL_MEANINGS, PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES, WEEK_TITLES
+from .names import DRAW_NOTE, GOAL_MEANINGS, PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES, WEEK_TITLES, md_text
 
 ROUTE_GROUPS = ((True, "open to you"), (False, "closed to you"), (None, "not known from your answers"))
 
@@ -159,7 +159,7 @@ def _fit(line: str, width: int) -> str:
 
 def to_markdown(r: Report) -> str:
     """Markdown with every finding's evidence, target and sources."""
-    who = f"{r.name} ({r.runner_id})" if r.name else r.runner_id
+    who = f"{md_text(r.name)} ({md_text(r.runner_id)})" if r.name else md_text(r.runner_id)
     md = [f"# Zegama gap report: {who}", ""]
     md.append(f"- {_edition_line(r)}")
     md.append(f"- {goal_line(r)}; {fit_line(r).lower()}; assessed on {r.as_of}")

@@ -402,20 +402,62 @@ def resolve_pack_path(ref: str | Path | None) -> Path:
 _FAST_LOADER = getattr(yaml, "CSafeLoader", None)
 
 
+#: A rule file is a few kB; a bigger one is not a pack file (and is not read into memory).
+MAX_PACK_FILE_BYTES = 4 << 20
+
+
+#: Nodes a rule file may hold once its aliases are expanded: a real one holds a few thousand.
+MAX_PACK_NODES = 1_000_000
+
+
+def _expands_within(doc: Any, limit: int = MAX_PACK_NODES) -> bool:
+    """False when following every alias (a list that repeats a list that repeats...) would visit
+    more than ``limit`` nodes: a few hundred bytes of YAML can stand for gigabytes."""
+    stack, seen = [doc], 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > limit:
+            return False
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return True
+
+
 def _read_yaml(path: Path, problems: list, rel: str) -> Any:
     try:
+        if path.is_dir():
+            problems.append((rel, None, "is a directory, not a YAML file"))
+            return None
+        if path.exists() and path.stat().st_size > MAX_PACK_FILE_BYTES:
+            problems.append((rel, None, f"larger than {MAX_PACK_FILE_BYTES >> 20} MB: not a rule file"))
+            return None
+        doc = None
         if _FAST_LOADER is not None:
             try:
                 with path.open(encoding="utf-8") as fh:
-                    return yaml.load(fh, Loader=_FAST_LOADER)  # noqa: S506 - the safe loader, in C
+                    doc = yaml.load(fh, Loader=_FAST_LOADER)  # noqa: S506 - the safe loader, in C
             except yaml.YAMLError:
                 pass  # read again below, so the message is the one the pure-Python parser gives
-        with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+        if doc is None:
+            with path.open(encoding="utf-8") as fh:
+                doc = yaml.safe_load(fh)
+        if not _expands_within(doc):
+            problems.append((rel, None, f"its aliases expand to more than {MAX_PACK_NODES:,} values: not a rule file"))
+            return None
+        return doc
     except FileNotFoundError:
         problems.append((rel, None, "file not found"))
+    except UnicodeDecodeError:
+        problems.append((rel, None, "not UTF-8 text"))
+    except RecursionError:
+        problems.append((rel, None, "nested too deeply to be a rule file"))
     except yaml.YAMLError as exc:
         problems.append((rel, None, f"not valid YAML: {exc}".replace("\n", " ")))
+    except OSError as exc:
+        problems.append((rel, None, f"cannot be read: {exc.strerror or exc}"))
     return None
 
 
@@ -499,6 +541,15 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
     starts from that pack and can add rules, replace rules by id, override
     parameter values and add sources, without copying the rest.
     """
+    try:
+        return _load_rulebase(path)
+    except RecursionError:
+        # A condition nested thousands deep (no real rule is): refused, not a traceback.
+        raise RuleFileError([(str(path or "zegama"), None, "a rule's condition is nested too deeply to check")]) \
+            from None
+
+
+def _load_rulebase(path: str | Path | None = None) -> RuleBase:
     problems: list[tuple[str, str | None, str]] = []
     layers: list[_Layer] = []
     root = resolve_pack_path(path)
