@@ -29,6 +29,8 @@ import os
 import re
 import shutil
 import sqlite3
+import stat
+import sys
 import tempfile
 import textwrap
 import unicodedata
@@ -530,6 +532,28 @@ def _replace_manifest(out: Path, names: list[str]) -> None:
     write_atomic(path, "".join(f"{n}\n" for n in names))
 
 
+def _commit_all(files: list["AtomicText"]) -> None:
+    """Put every output in place, or none: each earlier file is kept under a hard link until all
+    are renamed, and put back if one rename fails, so the folder never mixes two runs."""
+    kept: list[tuple[Path, Path]] = []
+    done = False
+    try:
+        for f in files:
+            if f.target.exists():
+                keep = f.target.with_name(f".{f.target.name}.{os.getpid()}.keep.tmp")
+                keep.unlink(missing_ok=True)
+                os.link(f.target, keep)
+                kept.append((keep, f.target))
+        for f in files:
+            f.commit()
+        done = True
+    finally:
+        for keep, target in kept:
+            if not done and not (target.exists() and os.path.samefile(keep, target)):
+                os.replace(keep, target)  # the earlier run's file, back in place
+            keep.unlink(missing_ok=True)  # (rename onto its own hard link does nothing: remove it)
+
+
 def _run_all(steps: list[Callable[[], Any]]) -> None:
     """Run every cleanup step; raise the first error only once all have run."""
     first: BaseException | None = None
@@ -540,6 +564,43 @@ def _run_all(steps: list[Callable[[], Any]]) -> None:
             first = first or exc
     if first is not None:
         raise first
+
+
+#: A roster read from a pipe is copied to the run folder first, up to this size.
+MAX_STREAM_BYTES = 1 << 30
+
+
+def spool_stream(path: str | Path, directory: Path) -> Path:
+    """A regular file as it is; a pipe or ``-`` (stdin) copied into ``directory``; a device
+    (``/dev/zero``) refused: it has no end."""
+    if str(path) == "-":
+        src, name = sys.stdin.buffer if sys.stdin is not None else None, "stdin"
+        if src is None:
+            raise RosterError("stdin is closed: give the roster as a file")
+    else:
+        p = Path(path)
+        try:
+            mode = os.stat(p).st_mode
+        except OSError:
+            return p  # open_table says what is wrong with it
+        if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+            return p
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            raise RosterError(f"{path}: is a device, not a CSV file")
+        src, name = open(p, "rb"), p.name  # a FIFO or a pipe behind /dev/stdin
+    target = directory / f"{name}.csv" if not name.endswith(".csv") else directory / name
+    copied = 0
+    try:
+        with open(target, "wb") as fh:
+            while chunk := src.read(1 << 20):
+                copied += len(chunk)
+                if copied > MAX_STREAM_BYTES:
+                    raise RosterError(f"{path}: more than {MAX_STREAM_BYTES >> 30} GB from a pipe: save it as a file")
+                fh.write(chunk)
+    finally:
+        if src is not sys.stdin.buffer:
+            src.close()
+    return target
 
 
 class RunDir:
@@ -707,21 +768,28 @@ def run_batch(
         if on_warning:
             on_warning(message)
 
-    table = open_table(roster, ROSTER_COLUMNS, kind="roster", delimiter=delimiter, columns_map=columns_map)
-    race_table = open_table(races, RACE_COLUMNS, kind="races file", delimiter=races_delimiter,
-                            columns_map=columns_map) if races else None
-    for w in table.warnings + (race_table.warnings if race_table else []):
-        warn(w)
+    run_dir = RunDir.create()
+    try:
+        # A roster from a pipe (/dev/stdin, "-") is read several times: spooled to the run folder first.
+        roster = spool_stream(roster, run_dir.path)
+        races = spool_stream(races, run_dir.path) if races else None
+        table = open_table(roster, ROSTER_COLUMNS, kind="roster", delimiter=delimiter, columns_map=columns_map)
+        race_table = open_table(races, RACE_COLUMNS, kind="races file", delimiter=races_delimiter,
+                                columns_map=columns_map) if races else None
+        for w in table.warnings + (race_table.warnings if race_table else []):
+            warn(w)
 
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise RosterError(f"{out_dir}: exists and is not a folder; choose another --out")
-    created = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
+        out = Path(out_dir)
+        if out.exists() and not out.is_dir():
+            raise RosterError(f"{out_dir}: exists and is not a folder; choose another --out")
+        created = not out.exists()
+        out.mkdir(parents=True, exist_ok=True)
+        lock = OutLock(out)
+    except BaseException:
+        run_dir.remove()
+        raise
     summary = SquadSummary(roster=table.name, as_of=day.isoformat(), warnings=warnings,
                            columns=columns_notes(table, race_table))
-    lock = OutLock(out)
-    run_dir = RunDir.create()
     scratch = Scratch(run_dir.path)
     ours = {c.lower() for c in ASSESSMENT_COLUMNS} | {"report_file"}
     extra_cols = [f"input_{c}" if c.lower() in ours else c for c in table.unknown]
@@ -793,8 +861,7 @@ def run_batch(
         outputs.append(cat)
         _write_catalog(cat.fh, rb if rb is not None else _pack(rulebase))
 
-        for o in outputs:
-            (o.file if isinstance(o, CsvOut) else o).commit()
+        _commit_all([o.file if isinstance(o, CsvOut) else o for o in outputs])
         outputs.clear()
         if runners_tmp is not None:
             _swap_dir(runners_tmp, out / RUNNERS_DIR)
