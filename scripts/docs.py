@@ -259,6 +259,12 @@ SAMPLES: dict[str, Sample] = {
                            Step("head -c 15 report.html; echo")]),
     # docs/estimate.md
     "estimate-table": Sample([Step(f"zegama estimate examples/profiles/skimo.yaml {A}")]),
+    # docs/plan.md
+    "plan-table": Sample([Step(f"zegama plan examples/profiles/skimo.yaml {A}",
+                               keep=[(0, "^Week 3"), ("^Build phase", "^Week 10"), ("^Race plan", None)])]),
+    "plan-late": Sample([Step("zegama plan examples/profiles/skimo.yaml --as-of 2027-05-07",
+                              keep=[(0, "^How the plan")])]),
+    "plan-ics": Sample([Step(f"zegama plan examples/profiles/skimo.yaml {A} --format ics | head -24")]),
     "estimate-json": Sample([Step(
         f"zegama estimate examples/profiles/skimo.yaml {A} --course-km 31 --course-dplus 2200 --format json"
         " | python -c 'import json, sys; e = json.load(sys.stdin); print(e[\"finish\"], e[\"barriers\"])'")]),
@@ -748,7 +754,7 @@ def layers(runs: list[Run]) -> str:
     order = ["model", "rules", "report", "pipeline", "schemas", "interview", "batch"]
     keys = [k for k in order if k in allowed] + sorted(k for k in allowed if k not in order)
     rows = ["", "| part | may import |", "|---|---|"]
-    rows += [f"| `{k}` | {names(sorted(allowed[k], key=lambda x: order.index(x) if x in order else 99))} |" for k in keys]
+    rows += [f"| `{k}` | {names(sorted(allowed[k], key=lambda x: (order.index(x) if x in order else 99, x)))} |" for k in keys]
     rows.append("| `cli` | anything (and nothing imports it) |")
     return "\n".join(rows) + "\n"
 

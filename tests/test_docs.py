@@ -197,7 +197,7 @@ def test_shell_completion_scripts_and_completions(docs):
         subcommands = {tuple(path) for path, _ in docs.cli_commands() if len(path) == 2 and path[0] == "rules"}
         assert {("rules", w.split(",")[1]) for w in got.split()} == subcommands and len(subcommands) >= 5
         got, _ = box.run("COMP_WORDS='zegama assess --format ' COMP_CWORD=3 _ZEGAMA_COMPLETE=bash_complete zegama")
-        assert {w.split(",")[1] for w in got.split()} == {"table", "markdown", "json", "html"}
+        assert {w.split(",")[1] for w in got.split()} == {"table", "markdown", "json", "html", "summary"}
         # And through bash itself, as the line in docs/cli.md installs it.
         got, status = box.run('eval "$(_ZEGAMA_COMPLETE=bash_source zegama)"; COMP_WORDS=(zegama ba); COMP_CWORD=1; '
                               '_zegama_completion zegama; echo "${COMPREPLY[@]}"')

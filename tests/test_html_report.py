@@ -399,7 +399,7 @@ def test_report_json_is_unchanged_by_html(skimo):
 # --------------------------------------------------------------------------- templates
 
 HOSTILE = """<script>alert("x")</script> <!-- Bar & "Grill" 'n' co -->"""
-PAGE_TEMPLATES = ["runner.html", "squad.html", "progress.html", "roster_progress.html"]
+PAGE_TEMPLATES = ["runner.html", "squad.html", "progress.html", "roster_progress.html", "plan.html", "summary.html"]
 LOADING_ATTRS = {"src", "srcset", "data", "poster", "background", "action", "formaction", "manifest"}
 
 

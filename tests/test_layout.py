@@ -20,7 +20,8 @@ ALLOWED = {
     "pipeline": {"model", "rules", "report", "estimate"},
     "schemas": {"model", "rules", "report", "estimate"},
     "interview": {"model", "rules"},
-    "batch": {"model", "rules", "report", "pipeline", "estimate"},
+    "batch": {"model", "rules", "report", "pipeline", "estimate", "plan"},
+    "plan": {"model", "rules", "report"},
 }
 
 

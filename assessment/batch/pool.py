@@ -72,6 +72,7 @@ class Assessed:
     ss_pass: float | None = None            # chance of passing Sancti Spiritu by its barrier
     markdown: str | None = None
     html: str | None = None
+    ics: bytes | None = None  # the plan to race day as a calendar (``--plans``)
 
 
 def from_report(report: Report, json: bytes | None = None) -> Assessed:
@@ -138,9 +139,9 @@ class Assessor:
     """
 
     def __init__(self, rulebase, as_of, edition, race_date, *, markdown: bool = False, html: bool = False,
-                 assess_fn: Callable[[Profile], Report] | None = None):
+                 plans: bool = False, assess_fn: Callable[[Profile], Report] | None = None):
         self.options = {"rulebase": rulebase, "as_of": as_of, "edition": edition, "race_date": race_date}
-        self.markdown, self.html, self.assess_fn = markdown, html, assess_fn
+        self.markdown, self.html, self.plans, self.assess_fn = markdown, html, plans, assess_fn
 
     def __call__(self, profile: Profile) -> Assessed:
         from ..pipeline import assess_data, catalog_data, report_json
@@ -152,7 +153,8 @@ class Assessor:
             data = assess_data(profile, **self.options, catalog=False)
             catalog = catalog_data(self.options["rulebase"])
             a = from_data(data, report_json(data), catalog)
-            report = Report.model_validate({**data, "catalog": catalog}) if self.markdown or self.html else None
+            report = Report.model_validate({**data, "catalog": catalog}) \
+                if self.markdown or self.html or self.plans else None
         if self.markdown:
             from ..report.text import to_markdown
 
@@ -161,6 +163,14 @@ class Assessor:
             from ..report.html import runner_html
 
             a.html = runner_html(report, profile)
+        if self.plans and self.options["rulebase"] is not None:
+            from ..plan import PlanError, build_plan
+            from ..plan.ics import to_ics
+
+            try:
+                a.ics = to_ics(build_plan(report, self.options["rulebase"]))
+            except PlanError:
+                a.ics = None  # a pack without plan rules: no calendar (the summary says so)
         return a
 
 

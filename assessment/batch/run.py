@@ -72,6 +72,7 @@ ERROR_COLUMNS = ("file", "line", "runner_id", "column", "value", "message", "eff
 ELIGIBILITY = ("eligible", "at_risk", "not_eligible")
 OUTPUT_FILES = ("assessments.csv", "assessments.jsonl", "catalog.json", "errors.csv", "squad.md", "squad.json")
 RUNNERS_DIR = "runners"
+PLANS_DIR = "plans"
 
 # json.dumps(x, ensure_ascii=False), without building an encoder per call (once per row or member).
 _to_json = json.JSONEncoder(ensure_ascii=False).encode
@@ -522,7 +523,7 @@ def _replace_manifest(out: Path, names: list[str]) -> None:
         earlier = []
     for name in earlier:
         # Only names a run can write: a hand-edited manifest cannot delete anything else.
-        if name in names or name not in (*OUTPUT_FILES, "squad.html", RUNNERS_DIR):
+        if name in names or name not in (*OUTPUT_FILES, "squad.html", RUNNERS_DIR, PLANS_DIR):
             continue
         old = out / name
         if old.is_dir() and not old.is_symlink():
@@ -664,7 +665,7 @@ class OutLock:
             raise RosterError(f"{out}: another zegama batch is writing into this folder; wait for it or choose "
                               "another --out") from None
         for stale in list(out.glob(".*.tmp")):
-            if any(stale.name.startswith(f".{name}.") for name in (*OUTPUT_FILES, "squad.html", RUNNERS_DIR)):
+            if any(stale.name.startswith(f".{name}.") for name in (*OUTPUT_FILES, "squad.html", RUNNERS_DIR, PLANS_DIR)):
                 shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
 
     def release(self) -> None:
@@ -726,6 +727,7 @@ def run_batch(
     race_date: dt.date | str | None = None,
     excel: bool = False,
     per_runner: bool = False,
+    plans: bool = False,
     html: bool = False,
     delimiter: str | None = None,
     races_delimiter: str | None = None,
@@ -759,7 +761,12 @@ def run_batch(
     if assess_fn is None:
         rb = rulebase if isinstance(rulebase, RuleBase) else (load_rulebase(rulebase) if rulebase else default_rulebase())
         select_edition(rb, day, edition, _as_date(race_date))  # fail before reading when the options cannot work
-    assessor = Assessor(rb, day, edition, race_date, markdown=per_runner, html=html, assess_fn=assess_fn)
+    if plans and rb is not None and rb.plan is None:
+        from ..pipeline import AssessmentError
+
+        raise AssessmentError(f"--plans: the rule pack {rb.name} has no plan.yaml")
+    assessor = Assessor(rb, day, edition, race_date, markdown=per_runner, html=html, plans=plans and rb is not None,
+                        assess_fn=assess_fn)
 
     warnings: list[str] = []
 
@@ -797,6 +804,7 @@ def run_batch(
     columns = list(ASSESSMENT_COLUMNS) + (["report_file"] if pages else []) + extra_cols
     outputs: list[Any] = []
     runners_tmp: Path | None = None
+    plans_tmp: Path | None = None
     pool: RowPool | None = None
     n_workers = 1 if rb is None else choose_workers(workers, None if workers else count_rows(table.path))
     try:
@@ -815,6 +823,10 @@ def run_batch(
         if pages:
             runners_tmp = Path(tempfile.mkdtemp(prefix=f".{RUNNERS_DIR}.", suffix=".tmp", dir=out))
             runners_tmp.chmod(0o777 & ~_umask())
+        if plans:
+            plans_tmp = Path(tempfile.mkdtemp(prefix=f".{PLANS_DIR}.", suffix=".tmp", dir=out))
+            plans_tmp.chmod(0o777 & ~_umask())
+            scratch.claim_name("squad")  # plans/squad.ics is the squad's: a runner named squad gets squad-2
 
         tasks = (_prepare(row, table.name, scratch) for row in read_roster(table))
         if pool is not None:
@@ -827,7 +839,7 @@ def run_batch(
             outcomes = (assess_row(t, table.name, assessor) for t in tasks)
         for outcome in outcomes:
             summary.read += 1
-            _write_row(outcome, table.name, scratch, summary, results, errors, jsonl, runners_tmp)
+            _write_row(outcome, table.name, scratch, summary, results, errors, jsonl, runners_tmp, plans_tmp)
             if progress:
                 progress(1)
         if pool is not None:
@@ -866,23 +878,30 @@ def run_batch(
         if runners_tmp is not None:
             _swap_dir(runners_tmp, out / RUNNERS_DIR)
             runners_tmp = None
+        if plans_tmp is not None:
+            if rb is not None:
+                _write_squad_calendar(plans_tmp / "squad.ics", rb, day, edition, race_date, summary)
+            _swap_dir(plans_tmp, out / PLANS_DIR)
+            plans_tmp = None
         if html:
             _write_squad_html(out, summary)
-        _replace_manifest(out, list(OUTPUT_FILES) + (["squad.html"] if html else []) + ([RUNNERS_DIR] if pages else []))
+        _replace_manifest(out, list(OUTPUT_FILES) + (["squad.html"] if html else []) + ([RUNNERS_DIR] if pages else [])
+                          + ([PLANS_DIR] if plans else []))
     finally:
         # Every step runs even when one fails (a full disk, a signal): none may leave the
         # others' temporary files behind. The first failure is raised after all of them.
         steps = [lambda: pool.close(cancel=True)] if pool is not None else []
         steps += [(lambda o=o: (o.file if isinstance(o, CsvOut) else o).abort()) for o in outputs]
-        if runners_tmp is not None:
-            steps.append(lambda: shutil.rmtree(runners_tmp, ignore_errors=True))
+        for tmp in (runners_tmp, plans_tmp):
+            if tmp is not None:
+                steps.append(lambda tmp=tmp: shutil.rmtree(tmp, ignore_errors=True))
         steps += [scratch.close, run_dir.remove, lock.release]
         if created:
             steps.append(lambda: out.rmdir() if out.is_dir() and not any(out.iterdir()) else None)
         _run_all(steps)
     files = [out / name for name in OUTPUT_FILES] + ([out / "squad.html"] if html else []) + (
         [out / RUNNERS_DIR] if pages else []
-    )
+    ) + ([out / PLANS_DIR] if plans else [])
     return BatchResult(summary=summary, out_dir=out, files=files)
 
 
@@ -934,7 +953,7 @@ def _prepare(row: RosterRow, file: str, scratch: Scratch) -> Task:
 
 def _write_row(
     outcome: Outcome, file: str, scratch: Scratch, summary: SquadSummary,
-    results: CsvOut, errors: CsvOut, jsonl: AtomicText, runners_tmp: Path | None,
+    results: CsvOut, errors: CsvOut, jsonl: AtomicText, runners_tmp: Path | None, plans_tmp: Path | None = None,
 ) -> None:
     """Step 3 of a row, in input order: every output it adds to."""
     row, a = outcome.row, outcome.assessed
@@ -953,8 +972,10 @@ def _write_row(
         for pillar, gap, score, rank in a.emphases[:2]:
             if gap > 0:  # a session group gathers the runners with a gap to build there
                 scratch.add_member(pillar, gap, score, rank, row.line, a.runner_id, a.name)
+        stem = scratch.claim_name(safe_file_stem(a.runner_id, row.line)) if runners_tmp or plans_tmp else ""
+        if plans_tmp is not None and a.ics is not None:
+            (plans_tmp / f"{stem}.ics").write_bytes(a.ics)
         if runners_tmp is not None:
-            stem = scratch.claim_name(safe_file_stem(a.runner_id, row.line))
             if a.markdown is not None:
                 (runners_tmp / f"{stem}.md").write_text(a.markdown, encoding="utf-8")
                 report_file = f"{RUNNERS_DIR}/{stem}.md"
@@ -973,6 +994,19 @@ def _write_row(
         values.append(report_file)
     values.extend(row.extra.values())
     results.row(values)
+
+
+def _write_squad_calendar(path: Path, rb: Any, day: dt.date, edition: int | None, race_date: Any,
+                          summary: SquadSummary) -> None:
+    """The squad's calendar: the weeks and shared milestones of the edition, each week describing the
+    session groups (the runners with a pillar among their two first emphases) and that week's session."""
+    from ..pipeline import assess
+    from ..plan import build_plan
+    from ..plan.ics import squad_ics
+
+    neutral = build_plan(assess({"runner_id": "squad"}, as_of=day, rulebase=rb, edition=edition,
+                                race_date=_as_date(race_date)), rb)
+    path.write_bytes(squad_ics(neutral, rb, summary.group_sizes, summary.roster))
 
 
 def _swap_dir(new: Path, target: Path) -> None:

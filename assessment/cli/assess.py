@@ -9,8 +9,9 @@ from .main import common_assess_options, fail, write_output, load_pack_or_exit
 
 @click.command("assess")
 @click.argument("profile", metavar="PROFILE.yaml|.json|-")
-@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json", "html"]), default="table", show_default=True,
-              help="html: one self-contained page with charts (best with -o report.html).")
+@click.option("--format", "fmt", type=click.Choice(["table", "markdown", "json", "html", "summary"]), default="table",
+              show_default=True, help="html: one self-contained page with charts (best with -o report.html); "
+                                      "summary: the one printed page (HTML): entry, estimate, priorities, this week.")
 @click.option("-o", "--output", metavar="FILE", help="Write the report to FILE (atomically) instead of stdout.")
 @common_assess_options
 def assess_cmd(profile, fmt, output, rules_path, as_of, edition, race_date):
@@ -37,7 +38,17 @@ def assess_cmd(profile, fmt, output, rules_path, as_of, edition, race_date):
              [{"field": f, "message": m} for f, m in exc.problems])
     except AssessmentError as exc:
         fail(fmt, "assessment", str(exc))
-    text = render(report, fmt, profile=data, rulebase=rb)
+    if fmt == "summary":
+        from ..plan import PlanError, build_plan
+        from ..plan.render import summary_html
+
+        try:
+            plan = build_plan(report, rb)
+        except PlanError:
+            plan = None  # a pack without plan rules: the page has no week and no milestone
+        text = summary_html(report, plan)
+    else:
+        text = render(report, fmt, profile=data, rulebase=rb)
     if output:
         write_output(fmt, output, text)
     else:

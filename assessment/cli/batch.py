@@ -39,6 +39,8 @@ def _count_rows(path: str) -> int:
               help="Format of the squad summary printed on stdout; html also writes squad.html and a page per runner.")
 @click.option("--excel", is_flag=True, help="CSV outputs for a European Excel: UTF-8 with BOM, ';' and decimal commas.")
 @click.option("--per-runner", is_flag=True, help="Also write one markdown report per runner in DIR/runners/.")
+@click.option("--plans", is_flag=True,
+              help="Also write each runner's plan to race day as a calendar, and the squad's, in DIR/plans/.")
 @click.option("--delimiter", callback=_delimiter, metavar="CHAR",
               help="The roster's delimiter (, ; | or tab) when the guess is wrong.")
 @click.option("--columns", "columns_path", metavar="MAP.yaml",
@@ -47,7 +49,7 @@ def _count_rows(path: str) -> int:
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True, metavar="N",
               help="Processes sharing the assessments; 0: one per CPU core from 1,000 rows, else one.")
 @common_assess_options
-def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, delimiter, columns_path, allow_errors,
+def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, plans, delimiter, columns_path, allow_errors,
               workers, rules_path, as_of, edition, race_date):
     """Assess a club roster from CSV: per-runner results and squad summary.
 
@@ -101,7 +103,7 @@ def batch_cmd(roster, races, profiles_dir, out_dir, fmt, excel, per_runner, deli
         try:
             result = run_batch(
                 roster, out_dir=out_dir, races=races, profiles_dir=profiles_dir, as_of=as_of, rulebase=rb,
-                edition=edition, race_date=race_date, excel=excel, per_runner=per_runner, html=fmt == "html",
+                edition=edition, race_date=race_date, excel=excel, per_runner=per_runner, plans=plans, html=fmt == "html",
                 delimiter=delimiter, workers=workers or None, columns_map=columns_map,
                 on_warning=warn, progress=progress,
             )

@@ -222,6 +222,7 @@ class RuleBase:
     layers: list[str] = field(default_factory=list)
     redirects: dict[str, str] = field(default_factory=dict)  # a renamed rule's old id -> its id now
     finish_model: Any = None  # estimate.spec.FinishModel from estimate.yaml, or None (no estimate)
+    plan: Any = None  # plan_spec.PlanSpec from plan.yaml, or None (no plan)
     _targets: dict = field(default_factory=dict, repr=False, compare=False)
     _editions: dict = field(default_factory=dict, repr=False, compare=False)  # (as_of, year, race_date) -> Edition
     _estimate: dict = field(default_factory=dict, repr=False, compare=False)  # the estimate's per-pack constants
@@ -324,6 +325,7 @@ class RuleBase:
                 "scoring": self.scoring,
                 "benchmarks": [b.model_dump() for b in self.benchmarks],
                 "estimate": self.finish_model.model_dump(mode="json") if self.finish_model else None,
+                "plan": self.plan.model_dump(mode="json") if self.plan else None,
             },
             sort_keys=True,
             default=str,
@@ -482,6 +484,7 @@ class _Layer:
         self.scoring: dict | None = None
         self.benchmarks: dict | None = None
         self.estimate: dict | None = None
+        self.plan: dict | None = None
         self.rule_docs: list[tuple[str, Any]] = []
 
 
@@ -519,6 +522,8 @@ def _read_layer(root: Path, problems: list) -> _Layer:
         layer.benchmarks = _read_yaml(root / "benchmarks.yaml", problems, f"{name}/benchmarks.yaml") or {}
     if (root / "estimate.yaml").exists():
         layer.estimate = _read_yaml(root / "estimate.yaml", problems, f"{name}/estimate.yaml") or {}
+    if (root / "plan.yaml").exists():
+        layer.plan = _read_yaml(root / "plan.yaml", problems, f"{name}/plan.yaml") or {}
     rules_dir = root / "rules"
     if rules_dir.is_dir():
         for path in sorted(rules_dir.glob("*.yaml")):
@@ -578,6 +583,7 @@ def _load_rulebase(path: str | Path | None = None) -> RuleBase:
     scoring: dict = {}
     benchmarks_doc: tuple[str, dict] | None = None  # a layer's file replaces the one it extends
     estimate_doc: tuple[str, dict] | None = None    # likewise
+    plan_doc: tuple[str, dict] | None = None        # likewise
     rule_items: dict[str, tuple[str, Any]] = {}
     for layer in layers:
         ln = layer.root.name
@@ -593,6 +599,8 @@ def _load_rulebase(path: str | Path | None = None) -> RuleBase:
             benchmarks_doc = (f"{ln}/benchmarks.yaml", layer.benchmarks)
         if layer.estimate:
             estimate_doc = (f"{ln}/estimate.yaml", layer.estimate)
+        if layer.plan:
+            plan_doc = (f"{ln}/plan.yaml", layer.plan)
         for key, val in (layer.parameters or {}).items():
             if key in params_raw and isinstance(val, dict) and isinstance(params_raw[key][1], dict):
                 # an override keeps the base's description, unit and sources unless it restates them
@@ -668,6 +676,7 @@ def _load_rulebase(path: str | Path | None = None) -> RuleBase:
     _check_scoring(rb, problems)
     _load_benchmarks(rb, benchmarks_doc, problems)
     _load_finish_model(rb, estimate_doc, problems)
+    _load_plan(rb, plan_doc, problems)
     if problems:
         raise RuleFileError(problems)
     return rb
@@ -972,6 +981,26 @@ def _load_benchmarks(rb: RuleBase, doc: tuple[str, dict] | None, problems: list)
         if b.trait not in rb.traits:
             problems.append((rel, None, f"{where}: trait: {b.trait!r} is not one of the traits listed"))
         rb.benchmarks.append(b)
+
+
+def _load_plan(rb: RuleBase, doc: tuple[str, dict] | None, problems: list) -> None:
+    """``plan.yaml``: optional (a pack without it has no ``zegama plan``)."""
+    if doc is None:
+        return
+    from .plan_spec import PlanSpec
+
+    rel, body = doc
+    try:
+        spec = PlanSpec.model_validate(body)
+    except ValidationError as exc:
+        problems.extend((rel, None, m) for m in _pyd_problems(exc))
+        return
+    for key in sorted(spec.cited() - set(rb.sources)):
+        problems.append((rel, None, f"unknown source {key!r}"))
+    for phase in spec.retest.phases:
+        if phase not in rb.scoring.get("phase_demand", {}):
+            problems.append((rel, None, f"retest.phases: {phase} is not a phase of scoring.yaml"))
+    rb.plan = spec
 
 
 def _load_finish_model(rb: RuleBase, doc: tuple[str, dict] | None, problems: list) -> None:
