@@ -182,10 +182,15 @@ def build_plan(report: Report, rb: RuleBase) -> Plan:
             load = round((1 + spec.load.rise) ** (spec.load.build_weeks - 1) * spec.load.easy_load if easy
                          else (1 + spec.load.rise) ** step, 2)
         end = min(monday + dt.timedelta(days=6), race_day)
+        sessions = _sessions(report, rb, phase, advice, position)
+        days = (end - start).days + 1
+        if days < 7 and weeks_out > 0:
+            # What is left of the first week holds its share of the sessions, the first ones first.
+            scaled = [s.model_copy(update={"count": int(s.count * days / 7 + 0.5)}) for s in sessions]
+            sessions = [s for s in scaled if s.count] or [sessions[0].model_copy(update={"count": 1})]
         weeks.append(Week(
             key=f"week-{weeks_out}", number=number, start=start, end=end, weeks_out=weeks_out, phase=phase,
-            advice=advice, load=load, easy=easy, sessions=_sessions(report, rb, phase, advice, position),
-            milestones=[]))
+            advice=advice, load=load, easy=easy, sessions=sessions, milestones=[]))
         start = monday + dt.timedelta(days=7)
         number += 1
 
