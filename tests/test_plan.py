@@ -261,3 +261,11 @@ def test_the_batch_writes_a_calendar_per_runner_and_the_squad_s(tmp_path):
             assert f"group ({n} runner" in first
     assert not any("retest" in str(e["uid"]) for e in events)  # re-tests are each runner's own
     assert (tmp_path / "out" / "plans") in result.files
+
+
+def test_what_is_left_of_the_first_week_holds_its_share_of_the_sessions(full):
+    sunday = plan_for("2027-04-25")  # a Sunday: one day left of the week
+    assert sunday.weeks[0].start == sunday.weeks[0].end and len(sunday.weeks[0].sessions) == 1
+    assert sunday.weeks[0].sessions[0].pillar == sunday.weeks[1].sessions[0].pillar
+    tuesday = full.weeks[0]  # six days of seven: the whole week's sessions but a half one
+    assert sum(s.count for s in tuesday.sessions) <= sum(s.count for s in full.weeks[2].sessions) + 1
