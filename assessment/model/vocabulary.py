@@ -106,6 +106,8 @@ def canonical(field: str, text: object, *, sex_convention: str | None = None) ->
     ``sex_convention="es"`` reads one-letter sexes the Spanish way (``H`` hombre, ``M`` mujer),
     as a roster column that also holds ``H`` does.
     """
+    if text in ENUMS[field] and not (field == "sex" and sex_convention):
+        return text  # already canonical (most values from files and programs): no folding
     key = fold(text)
     if field == "sex" and sex_convention == "es" and key in SEX_LETTERS_ES:
         return SEX_LETTERS_ES[key]
