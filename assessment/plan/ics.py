@@ -36,15 +36,21 @@ def to_ics(p: Plan, extra: dict[str, list[str]] | None = None) -> bytes:
     cal.add("x-wr-calname", f"Zegama {p.edition['year']}: {p.name or p.runner_id}")
     stamp = dt.datetime.combine(p.as_of, dt.time(0, 0), tzinfo=dt.timezone.utc)
     sequence = (p.as_of - dt.date(2020, 1, 1)).days
-    for w in p.weeks:
+    def event(key: str, first: dt.date, last: dt.date, summary: str, category: str) -> Event:
         ev = Event()
-        ev.add("uid", _uid(p, w.key))
+        ev.add("uid", _uid(p, key))
         ev.add("dtstamp", stamp)
         ev.add("sequence", sequence)
-        ev.add("dtstart", w.start)
-        ev.add("dtend", w.end + dt.timedelta(days=1))  # all-day: DTEND is the day after
-        ev.add("summary", f"Zegama plan week {w.number}: {phase_title(w.phase)}"
-                          + (" (easier)" if w.easy and w.phase != "taper" else ""))
+        ev.add("dtstart", first)
+        ev.add("dtend", last + dt.timedelta(days=1))  # all-day: DTEND is the day after
+        ev.add("summary", summary)
+        ev.add("transp", "TRANSPARENT")  # a plan does not make the runner busy
+        ev.add("categories", [category])
+        return ev
+
+    for w in p.weeks:
+        ev = event(w.key, w.start, w.end, f"Zegama plan week {w.number}: {phase_title(w.phase)}"
+                   + (" (easier)" if w.easy and w.phase != "taper" else ""), "Training")
         lines = [f"{out_of(w).capitalize()}; {_load(w)}."]
         if w.advice != w.phase:
             lines.append(f"The advice of {advice_title(w.advice)}.")
@@ -52,20 +58,11 @@ def to_ics(p: Plan, extra: dict[str, list[str]] | None = None) -> bytes:
         lines += (extra or {}).get(w.key, [])
         lines += [f"Milestone {m.date:%a %d %b}: {m.title}" for m in w.milestones]
         ev.add("description", "\n".join(lines))
-        ev.add("transp", "TRANSPARENT")  # a plan does not make the runner busy
-        ev.add("categories", ["Training"])
         cal.add_component(ev)
     for m in p.milestones:
-        ev = Event()
-        ev.add("uid", _uid(p, m.key))
-        ev.add("dtstamp", stamp)
-        ev.add("sequence", sequence)
-        ev.add("dtstart", m.date)
-        ev.add("dtend", m.date + dt.timedelta(days=1))
-        ev.add("summary", m.title)
+        ev = event(m.key, m.date, m.date, m.title,
+                   "Zegama" if m.kind in ("race_day", "draw") or m.kind.startswith("pre") else "Training")
         ev.add("description", m.description)
-        ev.add("transp", "TRANSPARENT")
-        ev.add("categories", ["Zegama" if m.kind in ("race_day", "draw") or m.kind.startswith("pre") else "Training"])
         days = p.reminders["preregistration_days" if m.kind.startswith("preregistration") else "milestone_days"]
         alarm = Alarm()
         alarm.add("action", "DISPLAY")

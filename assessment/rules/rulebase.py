@@ -983,20 +983,28 @@ def _load_benchmarks(rb: RuleBase, doc: tuple[str, dict] | None, problems: list)
         rb.benchmarks.append(b)
 
 
+def _spec(rb: RuleBase, doc: tuple[str, dict], model: type[BaseModel], problems: list) -> tuple[str, Any]:
+    """A pack file validated by its model, each source it cites known: (its name, the model or None)."""
+    rel, body = doc
+    try:
+        spec = model.model_validate(body)
+    except ValidationError as exc:
+        problems.extend((rel, None, m) for m in _pyd_problems(exc))
+        return rel, None
+    for key in sorted(spec.cited() - set(rb.sources)):
+        problems.append((rel, None, f"unknown source {key!r}"))
+    return rel, spec
+
+
 def _load_plan(rb: RuleBase, doc: tuple[str, dict] | None, problems: list) -> None:
     """``plan.yaml``: optional (a pack without it has no ``zegama plan``)."""
     if doc is None:
         return
     from .plan_spec import PlanSpec
 
-    rel, body = doc
-    try:
-        spec = PlanSpec.model_validate(body)
-    except ValidationError as exc:
-        problems.extend((rel, None, m) for m in _pyd_problems(exc))
+    rel, spec = _spec(rb, doc, PlanSpec, problems)
+    if spec is None:
         return
-    for key in sorted(spec.cited() - set(rb.sources)):
-        problems.append((rel, None, f"unknown source {key!r}"))
     for phase in spec.retest.phases:
         if phase not in rb.scoring.get("phase_demand", {}):
             problems.append((rel, None, f"retest.phases: {phase} is not a phase of scoring.yaml"))
@@ -1009,14 +1017,9 @@ def _load_finish_model(rb: RuleBase, doc: tuple[str, dict] | None, problems: lis
         return
     from ..estimate.spec import FinishModel
 
-    rel, body = doc
-    try:
-        fm = FinishModel.model_validate(body)
-    except ValidationError as exc:
-        problems.extend((rel, None, m) for m in _pyd_problems(exc))
+    rel, fm = _spec(rb, doc, FinishModel, problems)
+    if fm is None:
         return
-    for key in sorted(fm.cited() - set(rb.sources)):
-        problems.append((rel, None, f"unknown source {key!r}"))
     for name in fm.benchmarks:
         p = rb.parameters.get(name)
         if p is None or p.scale is None:
