@@ -22,6 +22,7 @@ ALLOWED = {
     "interview": {"model", "rules"},
     "batch": {"model", "rules", "report", "pipeline", "estimate", "plan"},
     "plan": {"model", "rules", "report"},
+    "activities": {"model"},
 }
 
 

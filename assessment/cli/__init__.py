@@ -1,6 +1,6 @@
 """The ``zegama`` command: one thin module per command group over the library.
 
-Modules: ``main`` (the group, lazy command table, shared options), ``assess``, ``batch``, ``estimate``,
+Modules: ``main`` (the group, lazy command table, shared options), ``activities`` (``import``), ``assess``, ``batch``, ``estimate``,
 ``interview``, ``plan``, ``progress``, ``rules``, ``template``. May import anything; nothing imports it.
 """
 

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "estimate": ("assessment.cli.estimate:estimate_cmd", "Estimate a finishing time and the barrier arrivals."),
     "explain": ("assessment.cli.rules:explain_cmd", "Why a rule did or did not fire for a runner, value by value."),
     "progress": ("assessment.cli.progress:progress_cmd", "Compare two assessments of the same runner or roster."),
+    "import": ("assessment.cli.activities:import_cmd", "Derive profile values from FIT, GPX and TCX files or exports."),
     "plan": ("assessment.cli.plan:plan_cmd", "The plan to race day, week by week; a calendar to import."),
     "template": ("assessment.cli.template:template_cmd", "Write an empty roster or races CSV with a line of hints."),
 }
