@@ -163,8 +163,8 @@ def derive(tracks: list[Track], as_of: dt.date) -> Derived:
         up = sum(ascent(t) for t in recent) / WEEKS
         out.values["weekly_km"], out.values["weekly_dplus_m"] = round(km, 1), round(up)
         out.method["weekly_km"] = out.method["weekly_dplus_m"] = (
-            f"the mean of the {WEEKS} weeks before {as_of} ({len(recent)} activities), climbing after the "
-            "hysteresis filter")
+            f"the mean of the {WEEKS} weeks before {as_of} ({len(recent)} "
+            f"{'activities' if len(recent) != 1 else 'activity'}), climbing after the hysteresis filter")
         out.behind["weekly_km"] = out.behind["weekly_dplus_m"] = [_label(t) for t in recent]
         longest = max(recent, key=lambda t: t.duration_s)
         out.values["longest_run_time"] = round(longest.duration_s / 60, 1)
