@@ -175,7 +175,8 @@ def read_one(data: bytes, source: str) -> Track | str:
     return "not a FIT, GPX or TCX file"
 
 
-def _entries(path: Path) -> Iterator[tuple[str, bytes]]:
+def _entries(path: Path) -> Iterator[tuple[str, bytes | None]]:
+    """(source, bytes) of every file; ``None`` for a zip member too large to read."""
     if path.is_dir():
         for p in sorted(path.rglob("*")):
             if p.is_file():
@@ -183,10 +184,9 @@ def _entries(path: Path) -> Iterator[tuple[str, bytes]]:
     elif zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as z:
             for info in z.infolist():
-                if not info.is_dir() and info.file_size <= MAX_FILE_BYTES:
-                    yield f"{path.name}:{info.filename}", z.read(info)
-                elif not info.is_dir():
-                    yield f"{path.name}:{info.filename}", b"\0" * 0
+                if not info.is_dir():
+                    source = f"{path.name}:{info.filename}"
+                    yield source, z.read(info) if info.file_size <= MAX_FILE_BYTES else None
     else:
         with open(path, "rb") as fh:
             yield str(path), fh.read(MAX_FILE_BYTES + 1)
@@ -201,10 +201,10 @@ def read_activities(paths: list[str | Path]) -> Read:
             out.skipped.append(Skipped(str(p), "not found"))
             continue
         for source, data in _entries(p):
-            low = source.lower()
-            if low.endswith((".csv", ".json", ".html", ".txt", ".md")) or "/" in low and low.rsplit("/", 1)[1] == "":
+            if source.lower().endswith((".csv", ".json", ".html", ".txt", ".md")):
                 continue  # an export's index files
-            got = read_one(data, source)
+            got = read_one(data, source) if data is not None else \
+                f"larger than {MAX_FILE_BYTES >> 20} MB: not an activity file"
             if isinstance(got, str):
                 out.skipped.append(Skipped(source, got))
             else:
