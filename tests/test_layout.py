@@ -23,6 +23,7 @@ ALLOWED = {
     "batch": {"model", "rules", "report", "pipeline", "estimate", "plan"},
     "plan": {"model", "rules", "report"},
     "activities": {"model"},
+    "web": {"model", "rules", "report", "pipeline", "estimate", "plan", "batch", "interview", "schemas"},
 }
 
 

@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("assessment.cli.activities:import_cmd", "Derive profile values from FIT, GPX and TCX files or exports."),
     "plan": ("assessment.cli.plan:plan_cmd", "The plan to race day, week by week; a calendar to import."),
     "template": ("assessment.cli.template:template_cmd", "Write an empty roster or races CSV with a line of hints."),
+    "serve": ("assessment.cli.serve:serve_cmd", "The questionnaire, a coach's squad and an HTTP API in a browser."),
 }
 
 

@@ -354,3 +354,40 @@ def barrier_arrivals(barriers: Sequence) -> str:
     desc = "; ".join(f"{b.name}: arrival {hm(b.arrival.mid)} ({hm(b.arrival.low)} to {hm(b.arrival.high)}), "
                      f"cut-off {hm(b.cutoff_min)}, {round(100 * b.pass_probability)}% to pass" for b in bs)
     return _render(draw, "barriers", "Estimated arrival at each barrier against its cut-off", desc)
+
+
+# --------------------------------------------------------------------------- trend across re-tests
+
+LINE_STYLES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+SERIES_COLOURS = (BLUE, ORANGE, "#009E73", "#CC79A7", "#D55E00", "#56B4E9", INK, "#F0E442")
+
+
+def trend(dates: Sequence[dt.date], series: Sequence[tuple[str, Sequence[float | None]]], key: str, title: str,
+          ylabel: str = "share of target (100 = met)") -> str:
+    """Scores (0-100) at each re-test: one line per series, styled apart also in grey-scale;
+    an unknown value is a gap in its line, never a zero."""
+    xs = list(dates)
+
+    def draw():
+        fig = _figure(8.0, 3.6)
+        ax = fig.add_subplot()
+        for i, (label, values) in enumerate(series):
+            ys = [math.nan if v is None else v for v in values]
+            ax.plot(xs, ys, linestyle=LINE_STYLES[i % len(LINE_STYLES)], marker=MARKERS[i % len(MARKERS)],
+                    color=SERIES_COLOURS[i % len(SERIES_COLOURS)], linewidth=1.8, markersize=6, label=label)
+        ax.set_ylim(0, 105)
+        ax.axhline(100, color=GRID, linewidth=1, linestyle="--")
+        ax.set_ylabel(ylabel, fontsize=9)
+        ax.set_xticks(xs)
+        ax.set_xticklabels([d.isoformat() for d in xs], fontsize=8, rotation=30 if len(xs) > 4 else 0)
+        if len(xs) == 1:
+            ax.set_xlim(xs[0] - dt.timedelta(days=7), xs[0] + dt.timedelta(days=7))
+        ax.grid(axis="y", color=GRID, linewidth=0.5)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        return fig
+
+    desc = "; ".join(f"{label}: " + ", ".join(f"{d.isoformat()} {_fmt(v)}" for d, v in zip(xs, values))
+                     for label, values in series)
+    return _render(draw, key, title, desc)
