@@ -6,12 +6,12 @@ from importlib import metadata, resources
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..rules.rulebase import default_rulebase
 from . import api, coach, runner, security
-from .pages import FormRefused, Settings, client, error_body, message_page
+from .pages import FormRefused, Settings, client, json_error, message_page
 from .store import Store
 
 #: The only static file: read from the package once, served from memory (no path from a URL).
@@ -26,7 +26,7 @@ def _too_large(scope, limit: int):
     path = scope.get("path", "")
     message = f"request body larger than {limit // 1024} KB"
     if path.startswith("/api/"):
-        return JSONResponse(error_body("too_large", message), status_code=413)
+        return json_error(413, "too_large", message, headers=security.HEADERS)
     return HTMLResponse(f"<!doctype html><title>Too large</title><p>{message}: nothing was saved.</p>",
                         status_code=413, headers=security.HEADERS)
 
@@ -48,8 +48,8 @@ def create_app(settings: Settings) -> FastAPI:
         request.state.coach = None
         if request.url.path.startswith("/api/") and request.method == "POST":
             if not app.state.limiter.allow("api", client(request)):
-                return JSONResponse(error_body("rate_limit", "too many requests: wait a minute"), status_code=429,
-                                    headers={**security.HEADERS, "retry-after": "60"})
+                return json_error(429, "rate_limit", "too many requests: wait a minute",
+                                  headers={**security.HEADERS, "retry-after": "60"})
         response = await call_next(request)
         for name, value in security.HEADERS.items():
             response.headers.setdefault(name, value)
@@ -75,21 +75,21 @@ def create_app(settings: Settings) -> FastAPI:
         problems = [{"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
                     for e in exc.errors()]
         if request.url.path.startswith("/api/"):
-            return JSONResponse(error_body("usage", "invalid request", problems), status_code=400)
+            return json_error(400, "usage", "invalid request", problems)
         return message_page(request, 400, "Bad request", "; ".join(f"{p['field']}: {p['message']}" for p in problems))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         message = {404: "not found", 405: "method not allowed"}.get(exc.status_code, str(exc.detail))
         if request.url.path.startswith("/api/"):
-            return JSONResponse(error_body("http", message), status_code=exc.status_code)
+            return json_error(exc.status_code, "http", message)
         return message_page(request, exc.status_code, message.capitalize(), f"Nothing here: {message}.")
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception):
         # Never a traceback to a user; the server's log has it.
         if request.url.path.startswith("/api/"):
-            return JSONResponse(error_body("internal", "the server could not answer this request"), status_code=500)
+            return json_error(500, "internal", "the server could not answer this request")
         return HTMLResponse("<!doctype html><title>Error</title><p>Something went wrong on the server.</p>",
                             status_code=500)
 

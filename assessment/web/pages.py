@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from ..report.names import PHASE_NAMES, STATUS_NAMES
@@ -56,8 +56,11 @@ def error_body(kind: str, message: str, problems: list | None = None) -> dict:
     return body
 
 
-def json_error(status: int, kind: str, message: str, problems: list | None = None) -> JSONResponse:
-    return JSONResponse(error_body(kind, message, problems), status_code=status)
+def json_error(status: int, kind: str, message: str, problems: list | None = None,
+               headers: dict | None = None) -> Response:
+    """The error as the CLI prints it, byte for byte (indented, UTF-8, a final newline)."""
+    return Response(json_text(error_body(kind, message, problems)), status_code=status, media_type="application/json",
+                    headers=headers)
 
 
 def client(request: Request) -> str:
