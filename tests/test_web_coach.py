@@ -1,0 +1,166 @@
+"""zegama serve for a coach: sign-in, a roster through the batch, the squad, the trend across re-tests, downloads, deletion."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import sqlite3
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+
+from assessment.batch.run import run_batch
+from assessment.cli import main
+from assessment.web.security import check_password, hash_password
+from assessment.web.store import DB_NAME, Store
+from tests.conftest import AS_OF, ROOT
+from tests.web_helpers import client, csrf, errors, text
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+ROSTER = ROOT / "examples" / "roster.csv"
+RACES = ROOT / "examples" / "races.csv"
+PASSWORD = "correct horse battery"
+
+
+def small_roster(rows: int = 3) -> bytes:
+    """The example roster's header and first runners, as Excel saved them (a BOM, ';', decimal commas)."""
+    lines = ROSTER.read_bytes().splitlines(keepends=True)
+    return b"".join(lines[: rows + 1])
+
+
+def coach(tmp_path, name: str = "maite", **settings):
+    Store(tmp_path / "data").add_coach(name, hash_password(PASSWORD))
+    c = client(tmp_path, **settings)
+    r = c.post("/coach/login", data={"csrf": csrf(c), "name": name, "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/coach"
+    return c
+
+
+def upload(c, roster=None, races=None):
+    roster = small_roster() if roster is None else roster
+    files = {"roster": ("club.csv", roster.read_bytes() if hasattr(roster, "read_bytes") else roster, "text/csv")}
+    if races is not None:
+        files["races"] = ("races.csv", races.read_bytes(), "text/csv")
+    return c.post("/coach/upload", data={"csrf": csrf(c)}, files=files)
+
+
+def test_the_password_is_stored_as_an_argon2_hash(tmp_path):
+    coach(tmp_path)
+    stored = sqlite3.connect(tmp_path / "data" / DB_NAME).execute("SELECT password_hash FROM coaches").fetchone()[0]
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert check_password(stored, PASSWORD) and not check_password(stored, PASSWORD + "!")
+
+
+def test_a_wrong_password_or_name_is_refused_the_same_way(tmp_path):
+    Store(tmp_path / "data").add_coach("maite", hash_password(PASSWORD))
+    c = client(tmp_path)
+    for name, password in (("maite", "wrong password"), ("nobody", PASSWORD)):
+        r = c.post("/coach/login", data={"csrf": csrf(c), "name": name, "password": password})
+        assert r.status_code == 401 and errors(r.text) == ["Wrong name or password."]
+    assert c.get("/coach", follow_redirects=False).headers["location"] == "/coach/login"
+
+
+def test_the_squad_pages_need_a_sign_in(tmp_path):
+    c = client(tmp_path)
+    for path in ("/coach", "/coach/runner/1", "/coach/uploads/1/outputs.zip"):
+        r = c.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/coach/login"
+    r = c.post("/coach/upload", data={"csrf": csrf(c)}, files={"roster": ("r.csv", b"runner_id\na\n", "text/csv")},
+               follow_redirects=False)
+    assert r.status_code == 303
+
+
+def test_an_upload_gives_the_batchs_results_problems_and_outputs(tmp_path):
+    c = coach(tmp_path)
+    r = upload(c, ROSTER, RACES)
+    assert r.status_code == 200
+    body = text(r.text)
+    assert "20 runners assessed" in body
+    assert "expected a number, got '80 kg'" in body  # the batch's own problem, from errors.csv
+    expected = run_batch(ROSTER, out_dir=tmp_path / "cli-out", races=RACES, as_of=AS_OF, html=True, workers=1)
+    assert f"read {expected.summary.read}, assessed {expected.summary.assessed}" in body
+    squad = c.get("/coach").text
+    assert squad.count('href="/coach/runner/') == 20 and "Ane Agirre" in squad
+    z = zipfile.ZipFile(io.BytesIO(c.get("/coach/uploads/1/outputs.zip").content))
+    assert {"assessments.csv", "assessments.jsonl", "errors.csv", "squad.html", "squad.json"} <= set(z.namelist())
+    ours = list(csv.DictReader(io.StringIO(z.read("assessments.csv").decode("utf-8-sig"))))
+    theirs = list(csv.DictReader(open(tmp_path / "cli-out" / "assessments.csv", encoding="utf-8-sig")))
+    assert ours == theirs  # the batch's outputs, as `zegama batch` writes them
+
+
+def test_a_roster_the_batch_refuses_is_its_error(tmp_path):
+    c = coach(tmp_path)
+    r = upload(c, roster=b"name;age\n", races=None)
+    assert r.status_code == 422
+    message = errors(r.text)[0]
+    assert "runner_id" in message
+    assert c.get("/coach").text.count('href="/coach/runner/') == 0
+
+
+def test_retests_make_a_trend_and_each_report_is_kept(tmp_path):
+    c = coach(tmp_path)
+    upload(c)
+    c.app.state.settings.as_of = dt.date(2027, 2, 1)
+    upload(c)
+    squad = c.get("/coach").text
+    runner = squad.split('href="/coach/runner/')[1].split('"')[0]
+    page = c.get(f"/coach/runner/{runner}").text
+    assert page.count("<svg") == 2 and "Profile fit and traits at each assessment" in page
+    assert "2026-12-01" in page and "2027-02-01" in page
+    reports = page.split(f'/coach/runner/{runner}/report/')[1:]
+    assert len(reports) == 2
+    report = c.get(f"/coach/runner/{runner}/report/{reports[0].split('.html')[0]}.html")
+    assert report.status_code == 200 and "Zegama gap report" in report.text
+
+
+def test_a_coach_deletes_a_runner_and_their_history(tmp_path):
+    c = coach(tmp_path)
+    upload(c)
+    runner = c.get("/coach").text.split('href="/coach/runner/')[1].split('"')[0]
+    r = c.post(f"/coach/runner/{runner}/delete", data={"csrf": csrf(c)}, follow_redirects=False)
+    assert r.status_code == 303
+    assert c.get(f"/coach/runner/{runner}").status_code == 404
+    db = sqlite3.connect(tmp_path / "data" / DB_NAME)
+    assert db.execute("SELECT COUNT(*) FROM assessments WHERE runner = ?", (runner,)).fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM runners").fetchone()[0] == 2
+    c.post("/coach/uploads/1/delete", data={"csrf": csrf(c)})
+    assert db.execute("SELECT COUNT(*) FROM uploads").fetchone()[0] == 0
+
+
+def test_a_coach_sees_only_their_own_squad(tmp_path):
+    c = coach(tmp_path)
+    upload(c)
+    runner = c.get("/coach").text.split('href="/coach/runner/')[1].split('"')[0]
+    Store(tmp_path / "data").add_coach("other", hash_password(PASSWORD))
+    o = client(tmp_path)
+    o.post("/coach/login", data={"csrf": csrf(o), "name": "other", "password": PASSWORD})
+    assert o.get(f"/coach/runner/{runner}").status_code == 404
+    assert o.get("/coach/uploads/1/outputs.zip").status_code == 404
+    assert o.post(f"/coach/runner/{runner}/delete", data={"csrf": csrf(o)}).status_code == 404
+    assert c.get(f"/coach/runner/{runner}").status_code == 200
+
+
+def test_sign_out_ends_the_session(tmp_path):
+    c = coach(tmp_path)
+    session = c.cookies.get("zegama_session")
+    c.post("/coach/logout", data={"csrf": csrf(c)})
+    c.cookies.set("zegama_session", session)
+    assert c.get("/coach", follow_redirects=False).status_code == 303
+
+
+def test_create_coach_reads_the_password_from_stdin(tmp_path):
+    data = str(tmp_path / "data")
+    r = CliRunner().invoke(main, ["serve", "--data", data, "--create-coach", "maite"], input=PASSWORD + "\n")
+    assert r.exit_code == 0 and "Coach maite created" in r.output
+    assert check_password(Store(data).coach_by_name("maite")["password_hash"], PASSWORD)
+    again = CliRunner().invoke(main, ["serve", "--data", data, "--create-coach", "maite"], input=PASSWORD + "\n")
+    assert again.exit_code == 1 and "exists already" in again.output
+    short = CliRunner().invoke(main, ["serve", "--data", data, "--create-coach", "ane"], input="short\n")
+    assert short.exit_code == 1 and "at least 10 characters" in short.output
+    assert Store(data).coach_by_name("ane") is None
+    json.dumps({})  # (nothing printed the password back)
+    assert PASSWORD not in r.output
