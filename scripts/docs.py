@@ -475,6 +475,8 @@ def _field_rows(model) -> list[str]:
             return f"list of {item.get('type')}"
         if s.get("format") == "date":
             return "date"
+        if s.get("type") == "object":
+            return "map of field to text"
         return {"integer": "whole number", "number": "number", "boolean": "yes/no", "string": "text"}[s["type"]]
 
     rows = ["| field | type | unit | range | default | meaning |", "|---|---|---|---|---|---|"]

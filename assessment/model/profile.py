@@ -283,6 +283,21 @@ class Profile(BaseModel):
     utmb_index: Annotated[Int | None, BeforeValidator(_blank_none)] = _opt(0, 1000)
 
     races: list[RaceResult] = Field(default_factory=list)
+    #: Written by ``zegama import``: which values came from activity files, and from which.
+    from_activities: dict[str, Text] = Field(
+        default_factory=dict, max_length=40,
+        description="Values derived from activity files by zegama import: field -> the activities and the method")
+
+    @field_validator("from_activities")
+    @classmethod
+    def _known_fields(cls, v: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(k for k in v if k not in cls.model_fields or k in ("races", "from_activities", "runner_id"))
+        if unknown:
+            raise ValueError(f"not profile fields: {', '.join(unknown)}")
+        for k, text in v.items():
+            if len(text) > 500:
+                raise ValueError(f"{k}: longer than 500 characters")
+        return v
 
     @field_validator("runner_id", mode="before")
     @classmethod
@@ -356,7 +371,7 @@ def cross_field_problems(p: "Profile") -> list[str]:
 
 
 #: Fields in the order of the public contract (CSV header order).
-PROFILE_FIELDS: tuple[str, ...] = tuple(n for n in Profile.model_fields if n != "races")
+PROFILE_FIELDS: tuple[str, ...] = tuple(n for n in Profile.model_fields if n not in ("races", "from_activities"))
 RACE_FIELDS: tuple[str, ...] = tuple(RaceResult.model_fields)
 DURATION_FIELDS = frozenset({"vk_time", "flat_10k_time", "time", "winner_time", "goal_time", "longest_run_time",
                              "ss_arrival_min", "estimate_min", "estimate_ss_arrival_min"})

@@ -21,6 +21,7 @@ from ..model.profile import Profile
 from ..rules.edition import Edition
 from ..rules.engine import Match
 from ..rules import derive
+from ..rules.facts import DERIVED_FROM
 from ..estimate.finish import method_info
 from ..rules.rulebase import PILLARS, RuleBase, format_value, value_unit, week_of
 from .model import SCHEMA_VERSION, Catalog, Report
@@ -397,7 +398,8 @@ def catalog_data(rb: RuleBase) -> dict:
 
 # --------------------------------------------------------------------------- the report's parts
 
-def _finding(k: _Kit, rk: _RuleKit, fact: dict, runner: dict) -> tuple[dict, list[str], set[str]]:
+def _finding(k: _Kit, rk: _RuleKit, fact: dict, runner: dict,
+             imported: dict[str, str] | None = None) -> tuple[dict, list[str], set[str]]:
     rb = k.rb
     target_values = {}
     targets = []
@@ -412,6 +414,12 @@ def _finding(k: _Kit, rk: _RuleKit, fact: dict, runner: dict) -> tuple[dict, lis
     shown_values = []
     for f, unit in rk.fields:
         item, shown = k.evidence(f, unit, fact.get(f))
+        if imported and fact.get("kind") == "runner":
+            if f in imported:
+                item = {**item, "source": f"activity files: {imported[f]}"}  # a copy: the cached item is shared
+            elif any(b in imported for b in DERIVED_FROM.get(f, ())):
+                item = {**item, "source": "activity files: " + "; ".join(
+                    f"{b} from {imported[b]}" for b in DERIVED_FROM[f] if b in imported)}
         evidence.append(item)
         shown_values.append(shown)
     # The message's placeholders: the rule's targets, the first target and value, then any fact field.
@@ -632,7 +640,7 @@ def build_report_data(rb: RuleBase, profile: Profile, as_of: dt.date, edition: E
     findings = []
     target_names: set[str] = set()
     for m in matches:
-        f, _, names = _finding(k, rules[m.rule_id], m.fact, runner)
+        f, _, names = _finding(k, rules[m.rule_id], m.fact, runner, profile.from_activities)
         findings.append(f)
         target_names |= names
     phase = runner["phase"]

@@ -111,7 +111,7 @@ class RunnerPage:
 def _evidence(f: Finding) -> list[str]:
     # The unit is said once: not when the value already shows it, nor for a time.
     return [f"{x.field} = {x.shown}" + (f" ({x.unit})" if x.unit and x.unit not in x.shown and x.unit != "h:mm:ss" else "")
-            for x in f.evidence]
+            + (f", from {x.source}" if x.source else "") for x in f.evidence]
 
 
 def _gap_view(r: Report, f: Finding) -> dict:

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..rules.edition import Edition
 from ..rules.rulebase import week_of
 
-SCHEMA_VERSION = "2.1"
+SCHEMA_VERSION = "2.2"
 
 Pillar = Literal["uphill_power", "downhill_technique", "strength", "race_specificity", "mental_tactical"]
 
@@ -122,6 +122,8 @@ class Evidence(_Model):
     value: Any = None
     display: str | None = None
     unit: str | None = None
+    #: Where the value came from when the runner did not type it (``zegama import``: the activities and the method).
+    source: str | None = None
 
     @property
     def shown(self) -> str:

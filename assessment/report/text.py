@@ -131,6 +131,9 @@ def to_table(r: Report, width: int = 80) -> str:
         out.append("Gaps")
         for f in sorted(gaps, key=lambda f: (-f.severity, f.rule_id)):
             out.append(_wrap(f"[{f.rule_id}] {f.severity_label}: {f.message}", width, "  - "))
+            for ev in f.evidence:
+                if ev.source:
+                    out.append(_wrap(f"{ev.field} from {ev.source}", width, "      "))
             if r.prescription(f):
                 out.append(_wrap(f"Train: {r.prescription(f)}", width, "      "))
         out.append("")
@@ -215,7 +218,7 @@ def to_markdown(r: Report) -> str:
         if f.evidence:
             md.append("- Evidence (" + (f.subject or "runner") + "): " + "; ".join(
                 f"{ev.field} = {ev.shown}" + (f" {ev.unit}" if ev.unit and ev.unit not in ev.shown and ev.unit != "h:mm:ss" else "")
-                for ev in f.evidence))
+                + (f" (from {ev.source})" if ev.source else "") for ev in f.evidence))
         for t in f.targets:
             info = r.target_info(t.name)
             src = "; ".join(f"[{s.title}]({s.url})" for s in map(r.source, info.sources))

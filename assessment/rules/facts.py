@@ -157,7 +157,7 @@ def runner_fact(
     constant: Callable[[str], Any],
 ) -> dict:
     """The runner fact: profile scalars, derived facts and targets (``target_<param>``)."""
-    data = profile.model_dump(exclude={"races"})
+    data = profile.model_dump(exclude={"races", "from_activities"})
     fact: dict[str, Any] = {"kind": "runner"}
     fact.update({k: v for k, v in data.items() if k != "background"})
     bg = list(profile.background)
@@ -195,6 +195,17 @@ def runner_fact(
     for name, value in targets.items():
         fact[f"target_{name}"] = value
     return {k: v for k, v in fact.items() if v is not None}
+
+
+#: The profile fields each derived runner fact is computed from (a report says where they came from).
+DERIVED_FROM: dict[str, tuple[str, ...]] = {
+    "vk_vam": ("vk_time",),
+    "vertical_w_per_kg": ("vk_time",),
+    "aet_ant_gap_pct": ("aet_hr", "threshold_hr"),
+    "squat_relative": ("squat_1rm_kg", "body_mass_kg"),
+    "weekly_dplus_per_km": ("weekly_dplus_m", "weekly_km"),
+    "threshold_share_of_max": ("threshold_hr", "max_hr"),
+}
 
 
 def runner_dims(profile: Profile) -> dict[str, Any]:
