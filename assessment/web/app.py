@@ -62,10 +62,6 @@ def create_app(settings: Settings) -> FastAPI:
     async def api_error(request: Request, exc: api.ApiError):
         return api.api_error_response(exc)
 
-    @app.exception_handler(security.TooLarge)
-    async def too_large(request: Request, exc: security.TooLarge):
-        return _too_large(request.scope, app.state.body_limit.limit_for(request.url.path))
-
     @app.exception_handler(FormRefused)
     async def refused(request: Request, exc: FormRefused):
         return message_page(request, exc.status, exc.title, exc.message)
@@ -107,6 +103,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(runner.router)
     app.include_router(coach.router)
     limits = [("/api/", settings.api_body_bytes), ("/coach/upload", settings.upload_bytes)]
-    app.state.body_limit = security.BodyLimit(None, limits, settings.form_bytes, _too_large)
     app.add_middleware(security.BodyLimit, limits=limits, default=settings.form_bytes, on_too_large=_too_large)
     return app

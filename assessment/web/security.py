@@ -93,13 +93,10 @@ class RateLimiter:
             return True
 
 
-class TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
-    """ASGI middleware: a request body over the limit for its path is refused with 413 before
-    it is read (by its Content-Length) or while it is read (a chunked body)."""
+    """ASGI middleware: a request body over the limit for its path is refused with 413, by its
+    Content-Length before anything is read, or while it is read (a chunked body); the app gets
+    the body only once it is known to fit (the limits are small enough to hold it in memory)."""
 
     def __init__(self, app, limits: list[tuple[str, int]], default: int, on_too_large):
         self.app = app
@@ -114,7 +111,7 @@ class BodyLimit:
         return self.default
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
         limit = self.limit_for(scope.get("path", ""))
         for name, value in scope.get("headers", []):
@@ -125,26 +122,25 @@ class BodyLimit:
                     too_big = True
                 if too_big:
                     return await self.on_too_large(scope, limit)(scope, receive, send)
-        seen = 0
-        started = False
-
-        async def limited_receive():
-            nonlocal seen
+        chunks, seen = [], 0
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    raise TooLarge()
-            return message
+            if message["type"] == "http.disconnect":
+                return
+            body = message.get("body", b"")
+            seen += len(body)
+            if seen > limit:
+                return await self.on_too_large(scope, limit)(scope, receive, send)
+            chunks.append(body)
+            if not message.get("more_body", False):
+                break
+        replayed = False
 
-        async def tracking_send(message):
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except TooLarge:
-            if not started:
-                await self.on_too_large(scope, limit)(scope, receive, send)
+        await self.app(scope, replay, send)
