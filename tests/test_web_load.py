@@ -4,43 +4,26 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import uvicorn
 import yaml
 
 from assessment import assess
 from assessment.report.render import render
 from assessment.web import Settings, create_app
 from tests.conftest import AS_OF, EXAMPLES
+from tests.web_helpers import serving
 
 REQUESTS = 200
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path):
-    app = create_app(Settings(data_dir=tmp_path / "data", rates={"api": (10 * REQUESTS, 60.0)}))
-    port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", backlog=REQUESTS * 2))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(2000):  # until it listens (a bound on tries, not a timing assert)
-        if srv.started:
-            break
-        threading.Event().wait(0.01)
-    assert srv.started, "uvicorn did not start"
-    yield port
-    srv.should_exit = True
-    thread.join(60)
+    with serving(create_app(Settings(data_dir=tmp_path / "data", rates={"api": (10 * REQUESTS, 60.0)})),
+                 backlog=REQUESTS * 2) as port:
+        yield port
 
 
 def profiles() -> list[dict]:

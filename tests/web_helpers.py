@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
+import threading
 import warnings
 
 from assessment.web import Settings, create_app
@@ -79,3 +82,30 @@ def text(html: str) -> str:
     import html as h
 
     return h.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(app, backlog: int = 2048):
+    """``app`` on uvicorn at a free loopback port, in a thread: yields the port."""
+    import uvicorn
+
+    port = free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", backlog=backlog))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(3000):  # until it listens: a bound on tries, not a timing assert
+        if srv.started or not thread.is_alive():
+            break
+        threading.Event().wait(0.01)
+    assert srv.started, "uvicorn did not start"
+    try:
+        yield port
+    finally:
+        srv.should_exit = True
+        thread.join(60)
