@@ -26,9 +26,11 @@ def _read_password(name: str) -> str:
 @click.option("--secure-cookies", is_flag=True, help="Send cookies over HTTPS only (set it behind a TLS proxy).")
 @click.option("--forwarded-allow-ips", metavar="IPS", default=None,
               help="Proxies whose X-Forwarded-For/-Proto to trust (e.g. 127.0.0.1), for rate limits by client.")
+@click.option("--access-log", is_flag=True,
+              help="Log every request (off by default: a runner's private link is in the path).")
 @click.option("--as-of", callback=parse_date, metavar="DATE", help="Assessment date for every report (default: today).")
 @click.option("--rules", "rules_path", metavar="PATH", help="A custom rule pack folder (may extend the built-in one).")
-def serve_cmd(host, port, data_dir, create_coach, secure_cookies, forwarded_allow_ips, as_of, rules_path):
+def serve_cmd(host, port, data_dir, create_coach, secure_cookies, forwarded_allow_ips, access_log, as_of, rules_path):
     """Serve the questionnaire, the coach's squad and the HTTP API.
 
     Everything is kept in DIR/zegama.sqlite3 and nothing is sent elsewhere; see docs/serve.md for
@@ -75,7 +77,8 @@ def serve_cmd(host, port, data_dir, create_coach, secure_cookies, forwarded_allo
     click.echo(f"zegama serve: http://{host}:{port}/ (store {store.path}); Ctrl-C stops", err=True)
     try:
         uvicorn.run(app, host=host, port=port, proxy_headers=forwarded_allow_ips is not None,
-                    forwarded_allow_ips=forwarded_allow_ips, log_level="info", server_header=False)
+                    forwarded_allow_ips=forwarded_allow_ips, log_level="info", server_header=False,
+                    access_log=access_log)
     except (OSError, SystemExit) as exc:
         if isinstance(exc, SystemExit) and not exc.code:
             return
