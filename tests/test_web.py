@@ -181,3 +181,18 @@ def test_old_unfinished_questionnaires_are_purged_finished_ones_kept(tmp_path):
     assert c.app.state.store.purge(90) == {"sessions": 0, "runners": 1}
     assert c.get(stale).status_code == 404 and c.get(done).status_code == 200
 
+
+
+def test_the_docs_state_the_retention_and_limits_the_app_uses(tmp_path):
+    from pathlib import Path
+
+    from assessment.web import Settings
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "serve.md").read_text(encoding="utf-8")
+    s = Settings(data_dir=tmp_path)
+    assert f"**{s.unfinished_days} days**" in doc and f"**{s.session_hours:g} hours**" in doc
+    assert f"{s.api_body_bytes // 1024} KB for the API" in doc and f"{s.upload_bytes >> 20} MB for an upload" in doc
+    assert f"{s.form_bytes // 1024} KB for a form" in doc
+    login, api, form = s.rates["login"], s.rates["api"], s.rates["form"]
+    assert f"{login[0]} sign-ins in {login[1] / 60:g} minutes" in doc and f"{api[0]} API requests a minute" in doc
+    assert f"{form[0]} form posts a" in doc

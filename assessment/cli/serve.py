@@ -79,8 +79,10 @@ def serve_cmd(host, port, data_dir, create_coach, secure_cookies, forwarded_allo
         uvicorn.run(app, host=host, port=port, proxy_headers=forwarded_allow_ips is not None,
                     forwarded_allow_ips=forwarded_allow_ips, log_level="info", server_header=False,
                     access_log=access_log)
-    except (OSError, SystemExit) as exc:
-        if isinstance(exc, SystemExit) and not exc.code:
-            return
-        click.echo(f"Error: cannot serve on {host}:{port}: {getattr(exc, 'strerror', None) or exc}", err=True)
+    except OSError as exc:
+        click.echo(f"Error: cannot serve on {host}:{port}: {exc.strerror or exc}", err=True)
         sys.exit(1)
+    except SystemExit as exc:  # uvicorn exits when it cannot bind, after logging why
+        if exc.code:
+            click.echo(f"Error: cannot serve on {host}:{port} (the line above says why)", err=True)
+            sys.exit(1)
