@@ -81,6 +81,7 @@ def test_an_upload_gives_the_batchs_results_problems_and_outputs(tmp_path):
     body = text(r.text)
     assert "20 runners assessed" in body
     assert "expected a number, got '80 kg'" in body  # the batch's own problem, from errors.csv
+    assert "Warning: roster.csv: unknown column notes" in body  # and its warnings
     expected = run_batch(ROSTER, out_dir=tmp_path / "cli-out", races=RACES, as_of=AS_OF, html=True, workers=1)
     assert f"read {expected.summary.read}, assessed {expected.summary.assessed}" in body
     squad = c.get("/coach").text

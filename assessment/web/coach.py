@@ -134,7 +134,7 @@ def _batch(roster: bytes, races: bytes | None, rb, day):
                 reports.append((data["runner_id"], data.get("name"), data["as_of"], {}, json.dumps(data, ensure_ascii=False)))
         with open(out / "errors.csv", encoding="utf-8-sig", newline="") as fh:
             problems = list(csv.DictReader(fh))
-        return summary_text(result.summary), problems, reports, _zip(out)
+        return summary_text(result.summary), list(result.summary.warnings), problems, reports, _zip(out)
 
 
 @router.post("/upload", response_class=HTMLResponse)
@@ -152,12 +152,12 @@ async def upload(request: Request):
     label = Path(roster.filename.replace("\\", "/")).name[:100] or ROSTER_NAME  # shown only, never opened
     s = settings(request)
     try:
-        text, problems, reports, outputs = await run_in_threadpool(_batch, roster_bytes, races_bytes,
+        text, warnings, problems, reports, outputs = await run_in_threadpool(_batch, roster_bytes, races_bytes,
                                                                    request.app.state.rulebase, s.day())
     except (RosterError, AssessmentError) as exc:
         return _squad_page(request, coach, 422, error=str(exc))
     store(request).add_upload(coach["id"], label, text, outputs, reports)
-    return _squad_page(request, coach, outcome={"summary": text, "problems": problems, "file": label,
+    return _squad_page(request, coach, outcome={"summary": text, "warnings": warnings, "problems": problems, "file": label,
                                                 "assessed": len(reports)})
 
 
