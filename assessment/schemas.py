@@ -98,7 +98,8 @@ def _condition_defs() -> dict:
     operand = {
         "anyOf": [
             scalar,
-            {"type": "object", "properties": {"param": {"type": "string"}}, "required": ["param"], "additionalProperties": False},
+            {"type": "object", "properties": {"param": {"type": "string"}, "beyond_tolerance": {"const": True}},
+             "required": ["param"], "additionalProperties": False},
             {"type": "object", "properties": {"field": {"type": "string"}}, "required": ["field"], "additionalProperties": False},
         ]
     }
@@ -119,7 +120,8 @@ def _condition_defs() -> dict:
         {"type": "object", "properties": {"not": {"$ref": "#/$defs/Condition"}}, "required": ["not"], "additionalProperties": False},
     ]
     return {
-        "Operand": {**operand, "description": "A literal, {param: NAME} (a target with sources) or {field: NAME}."},
+        "Operand": {**operand, "description": "A literal, {param: NAME} (a target with sources), {param: NAME, beyond_tolerance: true} "
+                               "(the target widened by its tolerance) or {field: NAME}."},
         "Condition": {
             "description": "all / any / not, or a leaf {field: F, OP: operand} with one operator.",
             "oneOf": combinators + leaves,

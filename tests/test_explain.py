@@ -34,11 +34,14 @@ def test_a_rule_that_fires_shows_value_operator_and_target_with_sources(rb):
     assert (leaf.field, leaf.value, leaf.display, leaf.op, leaf.result) == ("vk_time", 48.0, "48:00", "gt", True)
     op = leaf.operand
     assert (op.kind, op.name) == ("param", "vk_time")
-    assert op.value == rb.target("vk_time", {"goal": "compete", "sex": "M"})
-    assert op.display.startswith(rb.format_param("vk_time", op.value)) and "goal compete, sex M" in op.display
-    assert [s["key"] for s in op.sources] == rb.parameters["vk_time"].sources
+    # UP001 compares with the target widened by the VK's 2% tolerance, and says so
+    target = rb.target("vk_time", {"goal": "compete", "sex": "M"})
+    assert op.value == pytest.approx(target * 1.02)
+    assert op.display.startswith(f"{rb.format_param('vk_time', target)} + its 2% tolerance = "
+                                 f"{rb.format_param('vk_time', op.value)}") and "goal compete, sex M" in op.display
+    assert [s["key"] for s in op.sources] == rb.parameters["vk_time"].sources + ["hopkins2001"]
     text = to_text(e)
-    assert "[true]    vk_time = 48:00  >  target vk_time = 44:59 (for goal compete, sex M)" in text
+    assert "[true]    vk_time = 48:00  >  target vk_time = 44:59 + its 2% tolerance = 45:53 (for goal compete, sex M)" in text
     assert "Result: UP001 fires." in text and "agrees" in text
 
 

@@ -366,3 +366,34 @@ def test_answers_that_cannot_all_be_true_are_refused_naming_the_fields(profile, 
     with pytest.raises(ProfileError) as exc:
         assess(profile, as_of=AS_OF)
     assert any(f == field and words in m for f, m in exc.value.problems), exc.value.problems
+
+
+# --- a benchmark within its test's measurement error is not a gap ---------------------------------------------
+
+def test_a_benchmark_within_its_tolerance_is_met_and_beyond_it_is_a_gap():
+    """VK, uphill test, flat 10K and jump: a retest varies by about 2% (hopkins2001), so a result
+    that close to its target is met (no gap, the benchmark 'met'); past it, the gap and 'below'."""
+    from assessment import assess
+    from assessment.rules.rulebase import default_rulebase
+
+    rb = default_rulebase()
+    base = {"runner_id": "t", "sex": "M", "age": 34, "goal": "compete"}
+    cases = [("vk_time", "UP001", "lower"), ("uphill_test_vam", "UP003", "higher"),
+             ("flat_10k_time", "RS004", "lower"), ("cmj_cm", "ST003", "higher")]
+    for field, rule, better in cases:
+        probe = assess({**base, field: 45 if field != "uphill_test_vam" else 1000}, as_of="2026-12-01")
+        target = next(b for b in probe.benchmarks if b.field == field).target
+        pct = next(p for n, p in rb.parameters.items() if n == next(b.target for b in rb.benchmarks if b.field == field))
+        assert pct.tolerance is not None and pct.tolerance.pct == 2
+        sign = 1 if better == "lower" else -1
+        for off, gap in ((0.001, False), (0.019, False), (0.021, True), (0.05, True)):
+            value = round(target * (1 + sign * off), 3)
+            r = assess({**base, field: value}, as_of="2026-12-01")
+            fired = rule in r.fired_rules
+            state = next(b for b in r.benchmarks if b.field == field).state
+            assert fired == gap, (field, off, value, target)
+            assert state == ("below" if gap else "met"), (field, off, state)
+    # the target the report cites stays the target, not the widened one
+    r = assess({**base, "vk_time": "46:30"}, as_of="2026-12-01")
+    f = next(f for f in r.findings if f.rule_id == "UP001")
+    assert f.targets[0].display == "44:59" and r.catalog.targets["vk_time"].tolerance_pct == 2

@@ -211,7 +211,11 @@ class _Kit:
         }
         targets = {
             n: _strip({"description": p.description, "unit": p.unit, "derivation": p.derivation,
-                       "confidence": p.confidence, "sources": list(p.sources)})
+                       "confidence": p.confidence,
+                       "sources": list(p.sources) + [s for s in (p.tolerance.sources if p.tolerance else ())
+                                                     if s not in p.sources],
+                       "tolerance_pct": p.tolerance.pct if p.tolerance else None,
+                       "tolerance_derivation": p.tolerance.derivation if p.tolerance else None})
             for n, p in sorted(rb.parameters.items())
         }
         routes = {r["id"]: {"short": r.get("short") or r["id"], "label": r["label"], "detail": r["detail"],
@@ -305,7 +309,10 @@ class _Kit:
                 share = None
             else:
                 share = share_of_target(float(value), float(target), b.better)
-                item["state"] = "met" if share >= 100 else "below"
+                # Within the test's tolerance of its target is met, as the gap rules read it.
+                gate = self.rb.parameters[b.target].widened(target)
+                within = value <= gate if b.better == "lower" else value >= gate
+                item["state"] = "met" if share >= 100 or within else "below"
             if value is not None:
                 item["value"] = _num(value)
                 shown = _shown(value, self.display(b.field, value))

@@ -61,6 +61,9 @@ class TargetInfo(_Model):
     derivation: str | None = None
     confidence: str | None = None
     sources: list[str]
+    #: The test's measurement error, in percent: a value closer than this to the target is not a gap.
+    tolerance_pct: float | None = None
+    tolerance_derivation: str | None = None
 
 
 class RouteInfo(_Model):

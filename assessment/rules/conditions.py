@@ -9,7 +9,10 @@ A condition is data, never code::
 
 Leaves name one ``field`` and one operator: ``eq ne lt lte gt gte in not_in
 exists``. The operand is a literal, ``{param: NAME}`` (a target from the
-parameter files) or ``{field: NAME}`` (another field of the same fact).
+parameter files), ``{param: NAME, beyond_tolerance: true}`` (that target widened
+by its ``tolerance``, the test's measurement error: ``gt`` then means "slower than
+the target by more than the test can tell") or ``{field: NAME}`` (another field of
+the same fact).
 Combinators: ``all``, ``any``, ``not``.
 
 Missing values: a comparison that reads a missing value is *unknown*, and an
@@ -43,6 +46,9 @@ class Lit:
 @dataclass(frozen=True)
 class Param:
     name: str
+    #: ``{param: NAME, beyond_tolerance: true}``: the target widened by the parameter's tolerance
+    #: (the test's measurement error), so a time a second over its target is not a gap.
+    beyond_tolerance: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,9 +90,14 @@ def _operand(raw: Any, where: str) -> Operand:
     if isinstance(raw, dict):
         if set(raw) == {"param"} and isinstance(raw["param"], str):
             return Param(raw["param"])
+        if set(raw) == {"param", "beyond_tolerance"} and isinstance(raw["param"], str):
+            if raw["beyond_tolerance"] is not True:
+                raise ConditionError(f"{where}: beyond_tolerance takes true (leave it out otherwise), "
+                                     f"got {raw['beyond_tolerance']!r}")
+            return Param(raw["param"], True)
         if set(raw) == {"field"} and isinstance(raw["field"], str):
             return Ref(raw["field"])
-        raise ConditionError(f"{where}: an operand mapping must be {{param: NAME}} or {{field: NAME}}, got {raw!r}")
+        raise ConditionError(f"{where}: an operand mapping must be {{param: NAME}}, {{param: NAME, beyond_tolerance: true}} or {{field: NAME}}, got {raw!r}")
     if isinstance(raw, (list, tuple)):
         raise ConditionError(f"{where}: a list is only allowed with 'in' or 'not_in'")
     if raw is None:
@@ -186,7 +197,8 @@ def _resolve(operand: Operand, fact: dict, params: Callable[[str, dict], Any]) -
         return operand.value
     if isinstance(operand, Ref):
         return fact.get(operand.field)
-    return params(operand.name, fact)
+    # (name, fact) for a plain target; (name, fact, True) for one widened by its tolerance
+    return params(operand.name, fact, True) if operand.beyond_tolerance else params(operand.name, fact)
 
 
 def _compare(op: str, a: Any, b: Any) -> bool | None:
@@ -287,7 +299,7 @@ def describe(cond: Cond, indent: int = 0) -> str:
         if isinstance(cond.operand, tuple):
             rhs = ", ".join(str(l.value) for l in cond.operand)
         elif isinstance(cond.operand, Param):
-            rhs = f"target {cond.operand.name}"
+            rhs = f"target {cond.operand.name}" + (" beyond its tolerance" if cond.operand.beyond_tolerance else "")
         elif isinstance(cond.operand, Ref):
             rhs = f"field {cond.operand.field}"
         else:

@@ -127,8 +127,13 @@ def _operand(rb: RuleBase, leaf: C.Leaf, fact: dict) -> Operand:
         return Operand("field", name, value, format_value(name, value), unit=value_unit(name))
     name = leaf.operand.name
     p = rb.parameters[name]
-    value = rb.param_lookup(name, fact)
+    beyond = leaf.operand.beyond_tolerance
+    value = rb.param_lookup(name, fact, True) if beyond else rb.param_lookup(name, fact)
     display = rb.format_param(name, value)
+    if beyond and p.tolerance is not None:
+        # the comparison is with the widened target: say so, and what it was widened from
+        display = (f"{rb.format_param(name, rb.param_lookup(name, fact))} + its {p.tolerance.pct:g}% tolerance "
+                   f"= {display}")
     dims = _dims_text(rb, name, fact)
     return Operand(
         "param",
@@ -136,8 +141,8 @@ def _operand(rb: RuleBase, leaf: C.Leaf, fact: dict) -> Operand:
         value,
         f"{display} (for {dims})" if dims else display,
         unit=p.unit,
-        derivation=p.derivation,
-        sources=_sources(rb, p.sources),
+        derivation=p.derivation if not beyond or p.tolerance is None else f"{p.derivation} Tolerance: {p.tolerance.derivation}",
+        sources=_sources(rb, p.sources + ([s for s in p.tolerance.sources if s not in p.sources] if beyond and p.tolerance else [])),
     )
 
 

@@ -155,8 +155,11 @@ def runner_fact(
     weeks_to_race: float,
     targets: dict[str, Any],
     constant: Callable[[str], Any],
+    rb_params: dict | None = None,
 ) -> dict:
-    """The runner fact: profile scalars, derived facts and targets (``target_<param>``)."""
+    """The runner fact: profile scalars, derived facts and targets (``target_<param>``; for a
+    parameter with a tolerance also ``gate_<param>``, the target widened by it)."""
+    rb_params = rb_params or {}
     data = profile.model_dump(exclude={"races", "from_activities"})
     fact: dict[str, Any] = {"kind": "runner"}
     fact.update({k: v for k, v in data.items() if k != "background"})
@@ -194,6 +197,9 @@ def runner_fact(
         fact["ss_spare_min"] = round(constant("ss_cutoff_min") - arrival)
     for name, value in targets.items():
         fact[f"target_{name}"] = value
+        p = rb_params.get(name)
+        if p is not None and p.tolerance is not None:
+            fact[f"gate_{name}"] = p.widened(value)  # what {param: NAME, beyond_tolerance: true} compares with
     return {k: v for k, v in fact.items() if v is not None}
 
 
@@ -252,6 +258,6 @@ def build_facts(rb: "RuleBase", profile: Profile, as_of: dt.date, edition: "Edit
     races = race_facts(profile, edition.year, as_of, rb.constant, edition.race_date)
     targets = rb.targets_for(runner_dims(profile))
     weeks = derive.weeks_between(as_of, edition.race_date)
-    runner = runner_fact(profile, races, weeks, targets, rb.constant)
+    runner = runner_fact(profile, races, weeks, targets, rb.constant, rb.parameters)
     runner.update(estimate_fields(estimate))
     return [runner, *races]

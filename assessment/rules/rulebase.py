@@ -86,6 +86,15 @@ class Scale(_Strict):
     max: Any = None
 
 
+class Tolerance(_Strict):
+    """How far a measured benchmark can sit from its target and still be the same, as the test's
+    measurement error: ``{param: NAME, beyond_tolerance: true}`` compares against the widened target."""
+
+    pct: float = Field(gt=0, le=10)
+    derivation: str
+    sources: list[str] = Field(min_length=1)
+
+
 class Parameter(_Strict):
     description: str
     unit: str
@@ -99,6 +108,14 @@ class Parameter(_Strict):
     derivation: str | None = None
     confidence: str | None = None
     sources: list[str] = Field(min_length=1)
+    tolerance: Tolerance | None = None
+
+    def widened(self, value: Any) -> Any:
+        """The target moved by its tolerance, away from the runner's side (slower for a time)."""
+        if value is None or self.tolerance is None or isinstance(value, bool):
+            return value
+        k = self.tolerance.pct / 100
+        return value * (1 + k) if self.better == "lower" else value * (1 - k)
 
 
 class BenchmarkDef(_Strict):
@@ -342,17 +359,19 @@ class RuleBase:
                 return {"$m": operand.field}
             p = self.parameters[operand.name]
             if p.by:
-                return {"$m": f"target_{operand.name}"}
-            return self.constant(operand.name)
+                return {"$m": f"{'gate' if operand.beyond_tolerance else 'target'}_{operand.name}"}
+            value = self.constant(operand.name)
+            return p.widened(value) if operand.beyond_tolerance else value
 
         return render
 
-    def param_lookup(self, name: str, fact: dict) -> Any:
+    def param_lookup(self, name: str, fact: dict, beyond_tolerance: bool = False) -> Any:
         """Param values as the plain-Python evaluator sees them (same as the compiled form)."""
         p = self.parameters[name]
         if p.by:
-            return fact.get(f"target_{name}")
-        return self.constant(name)
+            return fact.get(f"{'gate' if beyond_tolerance else 'target'}_{name}")
+        value = self.constant(name)
+        return p.widened(value) if beyond_tolerance else value
 
 
 def _fmt_number(value: Any) -> str:
@@ -694,6 +713,10 @@ def _merge(base: dict, over: dict) -> dict:
 
 def _check_parameter(key: str, p: Parameter, sources: dict, params: dict[str, Any] | None = None) -> list[str]:
     out = [f"unknown source {s!r}" for s in p.sources if s not in sources]
+    if p.tolerance is not None:
+        out += [f"tolerance: unknown source {s!r}" for s in p.tolerance.sources if s not in sources]
+        if p.better is None:
+            out.append("tolerance: needs 'better' (lower or higher) to know which way to widen the target")
     if p.override is not None and p.override not in PROFILE_FIELDS_SET:
         out.append(f"override: {p.override!r} is not a profile field")
     if p.scale is not None:
@@ -752,7 +775,8 @@ def _check_parameter(key: str, p: Parameter, sources: dict, params: dict[str, An
 
 def _fact_fields(rb: RuleBase, kind: str) -> set[str] | None:
     if kind == "runner":
-        return runner_fields() | {f"target_{n}" for n in rb.parameters}
+        return runner_fields() | {f"target_{n}" for n in rb.parameters} | {
+            f"gate_{n}" for n, p in rb.parameters.items() if p.tolerance is not None}
     if kind == "race":
         return set(RACE_FIELDS)
     return None
@@ -794,6 +818,13 @@ def _check_rule(
             errors.append(f"when: unresolved parameter {name!r}")
         elif rb.parameters[name].by and rule.fact != "runner":
             errors.append(f"when: parameter {name!r} depends on {rb.parameters[name].by}, so only runner facts may use it")
+    for leaf in C.walk(cond):
+        op = leaf.operand
+        if isinstance(op, C.Param) and op.beyond_tolerance and op.name in rb.parameters:
+            p = rb.parameters[op.name]
+            if p.tolerance is None or p.better is None:
+                errors.append(f"when: {{param: {op.name}, beyond_tolerance: true}} but {op.name!r} has no "
+                              "tolerance (and better) in the parameter files")
     for lit in C.literals(cond):
         if isinstance(lit, (int, float)) and not isinstance(lit, bool) and lit not in (0, 1):
             errors.append(f"when: number {lit!r} has no source; put it in parameters.yaml with its source and use {{param: NAME}}")

@@ -39,6 +39,8 @@ def engine_fields(rb: RuleBase) -> dict[str, frozenset[str]]:
             kind = needed.setdefault(cr.rule.fact, {"kind"})
             kind.update(cr.fields)
             kind.update(f"target_{p}" for p in cr.params if rb.parameters[p].by)
+            # a target widened by its tolerance ({param: NAME, beyond_tolerance: true}) travels as gate_NAME
+            kind.update(f"gate_{p}" for p in cr.params if rb.parameters[p].by and rb.parameters[p].tolerance)
             if cr.rule.asserts is not None:
                 kind.update(cr.rule.asserts.copy_fields)
         _fields_cache[key] = {k: frozenset(v) for k, v in needed.items()}
