@@ -135,3 +135,22 @@ def test_source_urls_point_at_the_page_not_the_site(rb):
             assert "not found" in src.title, key
         else:
             assert path, f"source {key}: {src.url} is a site's home page, not the page that supports it"
+
+
+def test_a_tolerance_is_refused_where_the_target_has_none_and_a_bad_flag_is_named(pack):
+    edit_rule(pack, "mental.yaml", "MT001", lambda r: r.update(
+        when={"field": "crowd_composure", "lt": {"param": "min_mental_rating", "beyond_tolerance": True}}))
+    edit_rule(pack, "uphill.yaml", "UP001", lambda r: r.update(
+        when={"field": "vk_time", "gt": {"param": "vk_time", "beyond_tolerance": "yes"}}))
+    text = "\n".join(f"{f} {r} {m}" for f, r, m in problems_of(pack))
+    assert "zegama/rules/mental.yaml MT001 when: {param: min_mental_rating, beyond_tolerance: true} but " \
+           "'min_mental_rating' has no tolerance" in text
+    assert "zegama/rules/uphill.yaml UP001" in text and "beyond_tolerance takes true" in text
+
+
+def test_a_tolerance_without_its_source_is_refused(pack):
+    path = pack / "parameters.yaml"
+    doc = yaml.safe_load(path.read_text())
+    doc["parameters"]["vk_time"]["tolerance"]["sources"] = ["nowhere"]
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    assert any("vk_time" in p[2] and "tolerance: unknown source 'nowhere'" in p[2] for p in problems_of(pack))
