@@ -1,4 +1,4 @@
-"""A bounded load check on a real server: 200 concurrent POST /api/assess on loopback give exactly the library's reports."""
+"""zegama serve on a real server: 200 concurrent POST /api/assess on loopback give exactly the library's reports; the command starts and stops cleanly."""
 
 from __future__ import annotations
 
@@ -59,3 +59,38 @@ def test_200_concurrent_assessments_are_exactly_the_librarys(server):
     mismatched = [i for i, ((_, got), want) in enumerate(zip(results, expected)) if got != want]
     assert not mismatched, f"{len(mismatched)} reports differ from the library's, e.g. request {mismatched[0]}"
     assert len(set(expected)) == REQUESTS
+
+
+def test_the_command_serves_and_stops_cleanly_on_ctrl_c(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    from tests.web_helpers import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "assessment", "serve", "--data", str(tmp_path / "data"),
+                             "--port", str(port), "--as-of", "2026-12-01"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "CI": "true"})
+    try:
+        body = None
+        for _ in range(600):  # until it listens: a bound on tries, not a timing assert
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as r:
+                    body = r.read().decode("utf-8")
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    break
+                threading.Event().wait(0.05)
+        assert body is not None, proc.stderr.read() if proc.poll() is not None else "no answer"
+        assert "Start the quick questionnaire" in body
+        assert (tmp_path / "data" / "zegama.sqlite3").exists()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and f"http://127.0.0.1:{port}/" in err
+    assert "GET / " not in err  # no access log unless --access-log: runners' links are in paths
