@@ -7,6 +7,7 @@ import json
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from ..estimate.finish import EstimateError
 from ..estimate.render import render_estimate
@@ -97,8 +98,6 @@ async def api_assess(request: Request, as_of: str | None = None, edition: str | 
             raise ApiError(422, "assessment", str(exc)) from None
         return render(report, "json")
 
-    from starlette.concurrency import run_in_threadpool
-
     return Response(await run_in_threadpool(run), media_type="application/json")
 
 
@@ -125,8 +124,6 @@ async def api_estimate(request: Request, as_of: str | None = None, course_km: st
         except EstimateError as exc:
             raise ApiError(422, "estimate", str(exc)) from None
         return render_estimate(est, "json")
-
-    from starlette.concurrency import run_in_threadpool
 
     return Response(await run_in_threadpool(run), media_type="application/json")
 
