@@ -383,3 +383,56 @@ def test_weekly_volume_needs_most_of_the_weeks_and_later_files_are_set_aside(tmp
     assert d.values == {} and "1 activity dated after 2026-11-19 not counted" in d.notes[0]
     d = derive(read_activities([tmp_path]).tracks, dt.date(2027, 11, 19))
     assert d.values == {} and any("no activity in the 26 weeks" in n for n in d.notes)
+
+
+def fit_file(records, sport=1, with_distance=True):
+    """A minimal FIT activity written by hand (file_id, records, a session), for what the public
+    files lack: ``records`` are (unix seconds, lat, lon, altitude m, heart rate, distance m)."""
+    import struct
+
+    epoch = 631065600  # FIT's 1989-12-31T00:00:00Z
+    out = [bytes([0x40, 0, 0]) + struct.pack("<H", 0) + bytes([1, 0, 1, 0x00]), bytes([0x00, 4])]  # file_id: activity
+    fields = [(253, 4, 0x86), (0, 4, 0x85), (1, 4, 0x85), (2, 2, 0x84), (3, 1, 0x02)] + (
+        [(5, 4, 0x86)] if with_distance else [])
+    out.append(bytes([0x41, 0, 0]) + struct.pack("<H", 20) + bytes([len(fields)]) + b"".join(map(bytes, fields)))
+    for t, lat, lon, alt, hr, d in records:
+        v = struct.pack("<IiiHB", int(t - epoch), int(lat / 180 * 2 ** 31), int(lon / 180 * 2 ** 31),
+                        int((alt + 500) * 5), hr)
+        out.append(bytes([0x01]) + v + (struct.pack("<I", int(d * 100)) if with_distance else b""))
+    out.append(bytes([0x42, 0, 0]) + struct.pack("<H", 18) + bytes([2, 253, 4, 0x86, 5, 1, 0x00]))  # session
+    out.append(bytes([0x02]) + struct.pack("<IB", int(records[-1][0] - epoch), sport))
+    data = b"".join(out)
+    return struct.pack("<BBHI4s", 12, 0x10, 2093, len(data), b".FIT") + data + b"\x00\x00"
+
+
+def test_a_fit_file_without_distances_takes_them_from_its_positions_and_reads_its_heart_rate():
+    from assessment.activities.derive import hr_drift
+
+    t0 = START.timestamp()
+    speed = 2.78  # m/s, 10 km/h east along the 43rd parallel
+    recs = [(t0 + 10 * i, 43.0, -2.3 + speed * 10 * i / 81_350, 100.0, 140 + (12 * i // 480), speed * 10 * i)
+            for i in range(481)]  # 80 minutes; the heart rate creeps from 140 to 152
+    with_d = read_one(fit_file(recs), "watch.fit")
+    without = read_one(fit_file(recs, with_distance=False), "watch.fit")
+    assert with_d.distance_m == pytest.approx(13_344, rel=0.001)
+    assert without.distance_m == pytest.approx(with_d.distance_m, rel=0.005)  # the positions' own distance
+    d = hr_drift(without)
+    assert d is not None and d["drift_pct"] > 3 and d["start_hr"] in range(141, 147)
+    assert read_one(fit_file(recs, sport=2), "ride.fit") == "sport cycling: not a run or a hike"
+
+
+def test_real_gpx_tracks_from_gpxpy_test_data():
+    """GPSBabel logs of two Slovenian outings (gpxpy's test files, Apache 2.0: see LICENSE-gpxpy.txt),
+    and two files that are not recorded activities."""
+    for name, km in (("korita-zbevnica.gpx", 6.3), ("cerknicko-jezero.gpx", 13.7)):
+        t = read_one((FIT / name).read_bytes(), name)
+        assert t.distance_m / 1000 == pytest.approx(km, abs=0.1)
+        alt = [a for _, _, a in t.points if a is not None]
+        raw = sum(max(0.0, b - a) for a, b in zip(alt, alt[1:]))
+        # GPS jitter taken out, the real hills kept: less than every rise summed, most of it still there
+        assert 0.5 * raw < ascent(t) < raw, (name, ascent(t), raw)
+    # one instant repeated 184 times in 1901, and a route without times: neither is an activity
+    assert "within a minute" in read_one((FIT / "Mojstrovka.gpx").read_bytes(), "Mojstrovka.gpx")
+    assert "have no time: a route" in read_one((FIT / "cerknicko-without-times.gpx").read_bytes(), "x.gpx")
+    unset = gpx(climb()).replace(b"<time>2026-", b"<time>1980-")
+    assert read_one(unset, "old.gpx") == "dated 1980: the device's clock was not set, so the week cannot be known"

@@ -92,7 +92,11 @@ def _hr(values: list[float | None]) -> list[float | None] | None:
     return values if any(v for v in values) else None
 
 
-def _usable(points: list, sport: str | None) -> str | None:
+#: No GPS watch recorded before this year: an earlier date is a clock that was never set.
+FIRST_YEAR = 1990
+
+
+def _usable(points: list, sport: str | None, start: dt.datetime | None = None) -> str | None:
     """Why a parsed track cannot count, or None."""
     if len(points) < 2:
         return "no timed points with a distance"
@@ -100,6 +104,10 @@ def _usable(points: list, sport: str | None) -> str | None:
         return f"sport {sport}: not a run or a hike"
     if points[-1][1] - points[0][1] < MIN_DISTANCE_M:
         return f"{points[-1][1] - points[0][1]:.0f} m: too short to be a run"
+    if points[-1][0] - points[0][0] < 60:
+        return f"{len(points)} points within a minute: its times are not those of a run"
+    if start is not None and start.year < FIRST_YEAR:
+        return f"dated {start.year}: the device's clock was not set, so the week cannot be known"
     return None
 
 
@@ -154,7 +162,7 @@ def _from_fit(data: bytes, source: str) -> Track | str:
             return f"not a readable FIT file ({type(exc).__name__}: {exc})"
     if not points and relative:
         return "its times count from the device's power-up, with no date: it cannot be placed in a week"
-    why = _usable(points, sport)
+    why = _usable(points, sport, start)
     if why:
         return why
     # A FIT file's altitude is the device's own: barometric on watches with an altimeter,
@@ -187,10 +195,12 @@ def _from_gpx(data: bytes, source: str) -> Track | str:
     sport = next((t.type for t in g.tracks if t.type), None)
     if not _counted(sport):
         return f"sport {sport}: not a run or a hike"
-    raw = [(p.time, p.latitude, p.longitude, p.elevation, _ext_hr(p.extensions))
-           for t in g.tracks for s in t.segments for p in s.points if p.time is not None]
+    every = [p for t in g.tracks for s in t.segments for p in s.points]
+    raw = [(p.time, p.latitude, p.longitude, p.elevation, _ext_hr(p.extensions)) for p in every if p.time is not None]
     if len(raw) < 2:
         return "no timed points"
+    if len(raw) < len(every) / 2:
+        return f"{len(every) - len(raw)} of its {len(every)} points have no time: a route, not a recorded activity"
     raw.sort(key=lambda r: r[0])
     start = raw[0][0]
     if start.tzinfo is None:
@@ -200,7 +210,7 @@ def _from_gpx(data: bytes, source: str) -> Track | str:
         if i:
             along += _haversine((raw[i - 1][1], raw[i - 1][2]), (lat, lon))
         points.append(((t - raw[0][0]).total_seconds(), along, ele))
-    why = _usable(points, sport)
+    why = _usable(points, sport, start)
     if why:
         return why
     name = next((t.name for t in g.tracks if t.name), None) or _stem(source)
@@ -240,7 +250,7 @@ def _from_tcx(data: bytes, source: str) -> Track | str:
             hr.append(float(h) if h is not None and 30 <= float(h) <= 250 else None)
         except ValueError:
             hr.append(None)
-    why = _usable(points, (sport or "running").lower())
+    why = _usable(points, (sport or "running").lower(), start)
     if why:
         return why
     return Track(source, _stem(source), (sport or "running").lower(), start, points, hr=_hr(hr))
