@@ -82,7 +82,7 @@ def test_an_upload_gives_the_batchs_results_problems_and_outputs(tmp_path):
     assert "20 runners assessed" in body
     assert "expected a number, got '80 kg'" in body  # the batch's own problem, from errors.csv
     assert "Warning: roster.csv: unknown column notes" in body  # and its warnings
-    expected = run_batch(ROSTER, out_dir=tmp_path / "cli-out", races=RACES, as_of=AS_OF, html=True, workers=1)
+    expected = run_batch(ROSTER, out_dir=tmp_path / "cli-out", races=RACES, as_of=AS_OF, workers=1)
     assert f"read {expected.summary.read}, assessed {expected.summary.assessed}" in body
     squad = c.get("/coach").text
     assert squad.count('href="/coach/runner/') == 20 and "Ane Agirre" in squad
@@ -90,6 +90,7 @@ def test_an_upload_gives_the_batchs_results_problems_and_outputs(tmp_path):
     assert {"assessments.csv", "assessments.jsonl", "errors.csv", "squad.html", "squad.json"} <= set(z.namelist())
     ours = list(csv.DictReader(io.StringIO(z.read("assessments.csv").decode("utf-8-sig"))))
     theirs = list(csv.DictReader(open(tmp_path / "cli-out" / "assessments.csv", encoding="utf-8-sig")))
+    assert [r.pop("report_file") for r in ours][0] == "runners/ane-agirre.html"  # with the HTML pages
     assert ours == theirs  # the batch's outputs, as `zegama batch` writes them
 
 
