@@ -124,4 +124,4 @@ def test_a_coach_uploads_a_roster_and_sees_the_squad(browser, site, tmp_path):
     rows = page.locator("table.squad tbody tr")
     assert rows.count() == 3 and "Ane Agirre" in rows.first.inner_text()
     rows.first.locator("a").click()
-    assert page.locator("svg.chart").count() == 2
+    assert page.locator("svg.chart").count() == 3

@@ -111,7 +111,7 @@ def test_retests_make_a_trend_and_each_report_is_kept(tmp_path):
     squad = c.get("/coach").text
     runner = squad.split('href="/coach/runner/')[1].split('"')[0]
     page = c.get(f"/coach/runner/{runner}").text
-    assert page.count("<svg") == 2 and "Profile fit and traits at each assessment" in page
+    assert page.count("<svg") == 3 and "Profile fit and traits at each assessment" in page
     assert "2026-12-01" in page and "2027-02-01" in page
     reports = page.split(f'/coach/runner/{runner}/report/')[1:]
     assert len(reports) == 2
@@ -166,3 +166,29 @@ def test_create_coach_reads_the_password_from_stdin(tmp_path):
     assert Store(data).coach_by_name("ane") is None
     json.dumps({})  # (nothing printed the password back)
     assert PASSWORD not in r.output
+
+
+def test_the_trend_follows_each_retest_and_leaves_unmeasured_values_unknown(rb):
+    import yaml
+
+    from assessment import assess
+    from assessment.report.names import PILLAR_NAMES
+    from assessment.web.trend import trend
+
+    base = yaml.safe_load((ROOT / "examples" / "profiles" / "skimo.yaml").read_text(encoding="utf-8"))
+    first = assess({**base, "vk_time": "58:00"}, as_of=AS_OF, rulebase=rb)
+    second = assess({**base, "vk_time": "44:00"}, as_of=dt.date(2027, 2, 1), rulebase=rb)
+    unmeasured = {k: v for k, v in base.items() if k != "vk_time"}
+    third = assess(unmeasured, as_of=dt.date(2027, 3, 1), rulebase=rb)
+    t = trend([first, second, third])
+    assert t.dates == [AS_OF, dt.date(2027, 2, 1), dt.date(2027, 3, 1)]
+    vk = dict(t.benchmarks)["Vertical-km time"]
+    shares = [next(b.share for b in r.benchmarks if b.field == "vk_time") for r in (first, second)]
+    assert vk == [*shares, None] and vk[0] < vk[1]
+    uphill = dict(t.pillars)[PILLAR_NAMES["uphill_power"]]
+    assert uphill[:2] == [round(100 * next(e.gap for e in r.emphases if e.pillar == "uphill_power"), 1)
+                          for r in (first, second)]
+    assert uphill[0] > uphill[1]  # a faster VK: a smaller uphill gap
+    assert t.fit == [first.fit_score, second.fit_score, third.fit_score]
+    chart = t.pillar_chart()
+    assert chart.startswith("<svg") and "The gap in each training pillar" in chart

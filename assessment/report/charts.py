@@ -364,7 +364,7 @@ SERIES_COLOURS = (BLUE, ORANGE, "#009E73", "#CC79A7", "#D55E00", "#56B4E9", INK,
 
 
 def trend(dates: Sequence[dt.date], series: Sequence[tuple[str, Sequence[float | None]]], key: str, title: str,
-          ylabel: str = "share of target (100 = met)") -> str:
+          ylabel: str = "share of target (100 = met)", reference: float | None = 100) -> str:
     """Scores (0-100) at each re-test: one line per series, styled apart also in grey-scale;
     an unknown value is a gap in its line, never a zero."""
     xs = list(dates)
@@ -377,7 +377,8 @@ def trend(dates: Sequence[dt.date], series: Sequence[tuple[str, Sequence[float |
             ax.plot(xs, ys, linestyle=LINE_STYLES[i % len(LINE_STYLES)], marker=MARKERS[i % len(MARKERS)],
                     color=SERIES_COLOURS[i % len(SERIES_COLOURS)], linewidth=1.8, markersize=6, label=label)
         ax.set_ylim(0, 105)
-        ax.axhline(100, color=GRID, linewidth=1, linestyle="--")
+        if reference is not None:
+            ax.axhline(reference, color=GRID, linewidth=1, linestyle="--")
         ax.set_ylabel(ylabel, fontsize=9)
         ax.set_xticks(xs)
         ax.set_xticklabels([d.isoformat() for d in xs], fontsize=8, rotation=30 if len(xs) > 4 else 0)

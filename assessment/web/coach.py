@@ -177,7 +177,8 @@ def runner_page(request: Request, runner: int):
     reports = [Report.model_validate_json(a["report"]) for a in tests]
     t = trend(reports) if reports else None
     return render(request, "coach_runner.html", row=row, tests=list(zip(tests, reports)), trend=t,
-                  trait_chart=t.trait_chart() if t else "", benchmark_chart=t.benchmark_chart() if t else "")
+                  trait_chart=t.trait_chart() if t else "", benchmark_chart=t.benchmark_chart() if t else "",
+                  pillar_chart=t.pillar_chart() if t else "")
 
 
 @router.get("/runner/{runner}/report/{assessment}.html", response_class=HTMLResponse)
