@@ -175,6 +175,7 @@ def test_pages_fetch_nothing_from_elsewhere_and_send_no_referrer(tmp_path):
         assert r.headers["content-security-policy"].startswith("default-src 'none'")
         assert r.headers["referrer-policy"] == "no-referrer"  # a runner's link must not leak in a Referer
         assert "https://" not in r.text and "//cdn" not in r.text
+        assert "<script" not in r.text.lower()  # the pages work without JavaScript: they send none
 
 
 def test_an_unexpected_failure_is_no_traceback(tmp_path, monkeypatch):
