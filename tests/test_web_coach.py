@@ -192,3 +192,16 @@ def test_the_trend_follows_each_retest_and_leaves_unmeasured_values_unknown(rb):
     assert t.fit == [first.fit_score, second.fit_score, third.fit_score]
     chart = t.pillar_chart()
     assert chart.startswith("<svg") and "The gap in each training pillar" in chart
+
+
+def test_an_upload_may_give_the_date_of_its_tests(tmp_path):
+    c = coach(tmp_path)
+    files = {"roster": ("r.csv", small_roster(), "text/csv")}
+    r = c.post("/coach/upload", data={"csrf": csrf(c), "as_of": "2026-10-15"}, files=files)
+    assert r.status_code == 200
+    runner = c.get("/coach").text.split('href="/coach/runner/')[1].split('"')[0]
+    assert "2026-10-15" in c.get(f"/coach/runner/{runner}").text
+    for bad, message in (("15/10/2026", "expected YYYY-MM-DD"), ("2027-01-01", "is after today")):
+        r = c.post("/coach/upload", data={"csrf": csrf(c), "as_of": bad}, files=files)
+        assert r.status_code == 422 and message in errors(r.text)[0]
+    assert len(c.app.state.store.assessments(int(runner))) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import tempfile
@@ -151,9 +152,18 @@ async def upload(request: Request):
     races_bytes = await races.read() if races is not None and not isinstance(races, str) and races.filename else None
     label = Path(roster.filename.replace("\\", "/")).name[:100] or ROSTER_NAME  # shown only, never opened
     s = settings(request)
+    day = s.day()
+    tested = str(form.get("as_of") or "").strip()
+    if tested:
+        try:
+            day = dt.date.fromisoformat(tested)
+        except ValueError:
+            return _squad_page(request, coach, 422, error=f"The tests' date: expected YYYY-MM-DD, got {tested!r}.")
+        if day > s.day():
+            return _squad_page(request, coach, 422, error=f"The tests' date {day} is after today ({s.day()}).")
     try:
         text, warnings, problems, reports, outputs = await run_in_threadpool(_batch, roster_bytes, races_bytes,
-                                                                   request.app.state.rulebase, s.day())
+                                                                             request.app.state.rulebase, day)
     except (RosterError, AssessmentError) as exc:
         return _squad_page(request, coach, 422, error=str(exc))
     store(request).add_upload(coach["id"], label, text, outputs, reports)
