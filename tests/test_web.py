@@ -44,7 +44,7 @@ def test_the_quick_questionnaire_gives_the_librarys_report(tmp_path, rb):
     assert "Your Zegama report" in result and "Open the full report" in result
     download = json.loads(c.get(f"{link}/download.json").text)
     profile = download["profile"]
-    assert profile["runner_id"] == "ana" and profile["vk_time"] == "41:30" and "flat_10k_time" not in profile
+    assert profile["runner_id"] == "ana" and profile["vk_time"] == "52:30" and "flat_10k_time" not in profile
     assert "flat_10k_time" in download["progress"]["marks"]  # "don't know", as the terminal keeps it
     expected = assess(profile, as_of=AS_OF, rulebase=rb)
     assert download["assessments"][0]["report"] == json.loads(expected.to_json())
@@ -148,11 +148,11 @@ def test_a_retest_keeps_the_earlier_report(tmp_path):
     c.post(f"{link}/finish", data={"csrf": csrf(c), "action": "change"})
     c.app.state.settings.as_of = AS_OF.replace(year=2027, month=2)
     html = c.get(f"{link}?page=key_numbers").text
-    post_page(c, link, html, {**QUICK, "vk_time": "39:00"})
+    post_page(c, link, html, {**QUICK, "vk_time": "50:45"})
     c.post(f"{link}/finish", data={"csrf": csrf(c)})
     kept = json.loads(c.get(f"{link}/download.json").text)["assessments"]
     assert [a["as_of"] for a in kept] == ["2026-12-01", "2027-02-01"]
-    assert [a["profile"]["vk_time"] for a in kept] == ["41:30", "39:00"]
+    assert [a["profile"]["vk_time"] for a in kept] == ["52:30", "50:45"]
 
 
 def test_the_full_questionnaire_starts_too(tmp_path):

@@ -18,10 +18,10 @@ with warnings.catch_warnings():
 #: The quick questionnaire's answers, by the answer keys the interview uses; a tuple is used in turn.
 QUICK = {
     "runner_id": "ana", "sex": "F", "age": "31", "goal": "compete", "background": ["skimo", "road"],
-    "vk_time": "41:30", "flat_10k_time": "?", "downhill_confidence": "3", "weekly_km": "60",
+    "vk_time": "52:30", "flat_10k_time": "?", "downhill_confidence": "3", "weekly_km": "60",
     "weekly_dplus_m": "2500", "strength_sessions_per_week": "1", "+races": ("yes", "no"),
     "races[1].race": "Transvulcania", "races[1].date": "2026-05-09", "races[1].distance_km": "45",
-    "races[1].dplus_m": "4350", "races[1].position": "20", "races[1].finishers": "700",
+    "races[1].dplus_m": "4350", "races[1].position": "180", "races[1].finishers": "700",
 }
 
 
