@@ -129,8 +129,31 @@ def test_a_coach_deletes_a_runner_and_their_history(tmp_path):
     db = sqlite3.connect(tmp_path / "data" / DB_NAME)
     assert db.execute("SELECT COUNT(*) FROM assessments WHERE runner = ?", (runner,)).fetchone()[0] == 0
     assert db.execute("SELECT COUNT(*) FROM runners").fetchone()[0] == 2
+    # the upload that held the runner keeps no copy of them: its outputs are withdrawn, with the reason
+    assert db.execute("SELECT length(outputs), withdrawn FROM uploads").fetchone()[0] == 0
+    r = c.get("/coach/uploads/1/outputs.zip")
+    assert r.status_code == 410 and "a runner in them was deleted" in r.text
+    assert "outputs withdrawn on" in c.get("/coach").text
     c.post("/coach/uploads/1/delete", data={"csrf": csrf(c)})
     assert db.execute("SELECT COUNT(*) FROM uploads").fetchone()[0] == 0
+
+
+def test_deleting_a_runner_withdraws_only_the_uploads_that_hold_them(tmp_path):
+    from assessment.web.store import holds_runner
+
+    c = coach(tmp_path)
+    upload(c)  # the first three runners of the example roster
+    lines = ROSTER.read_bytes().splitlines(keepends=True)
+    c.post("/coach/upload", data={"csrf": csrf(c)}, files={"roster": ("later.csv", lines[0] + b"".join(lines[4:6]))})
+    db = sqlite3.connect(tmp_path / "data" / DB_NAME)
+    first, later = [bytes(o) for (o,) in db.execute("SELECT outputs FROM uploads ORDER BY id")]
+    ids = [r for (r,) in db.execute("SELECT runner_id FROM runners ORDER BY id")]
+    assert holds_runner(first, ids[0]) and not holds_runner(later, ids[0]) and holds_runner(later, ids[-1])
+    runner = db.execute("SELECT id FROM runners WHERE runner_id = ?", (ids[0],)).fetchone()[0]
+    c.post(f"/coach/runner/{runner}/delete", data={"csrf": csrf(c)})
+    assert [w is not None for (w,) in db.execute("SELECT withdrawn FROM uploads ORDER BY id")] == [True, False]
+    assert c.get("/coach/uploads/2/outputs.zip").status_code == 200
+    assert holds_runner(b"not a zip", "x")  # unreadable: withdrawn rather than kept
 
 
 def test_a_coach_sees_only_their_own_squad(tmp_path):

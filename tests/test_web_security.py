@@ -203,6 +203,22 @@ def test_the_store_is_created_private_and_migrated(tmp_path):
     assert store.version() == SCHEMA_VERSION
 
 
+def test_a_store_of_an_earlier_version_is_migrated_and_keeps_its_rows(tmp_path):
+    folder = tmp_path / "v1"
+    folder.mkdir()
+    db = sqlite3.connect(folder / DB_NAME)
+    db.executescript(MIGRATIONS[0])
+    db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO coaches (name, password_hash, created_at) VALUES ('maite', 'h', 'now')")
+    db.execute("INSERT INTO uploads (coach_id, created_at, filename, summary, outputs) VALUES (1, 'now', 'a.csv', 's', x'00')")
+    db.commit()
+    db.close()
+    store = Store(folder)
+    assert store.version() == SCHEMA_VERSION >= 2
+    [up] = store.uploads(1)
+    assert up["filename"] == "a.csv" and up["withdrawn"] is None
+
+
 def test_a_newer_store_or_another_file_is_refused(tmp_path):
     store = Store(tmp_path / "data")
     db = sqlite3.connect(store.path)

@@ -225,6 +225,9 @@ def outputs(request: Request, upload: int):
     row = store(request).upload_outputs(coach["id"], upload)
     if row is None:
         return message_page(request, 404, "No such upload", "This upload is not yours, or was deleted.")
+    if row["withdrawn"]:
+        return message_page(request, 410, "Outputs withdrawn",
+                            f"This upload's outputs were {row['withdrawn']}. Upload the roster again for new ones.")
     return download(bytes(row["outputs"]), f"zegama-batch-{upload}.zip", "application/zip")
 
 

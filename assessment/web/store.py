@@ -66,6 +66,10 @@ MIGRATIONS: tuple[str, ...] = (
         outputs BLOB NOT NULL
     );
     """,
+    # 2: an upload's outputs are withdrawn (emptied, with the reason) when a runner in them is deleted
+    """
+    ALTER TABLE uploads ADD COLUMN withdrawn TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -224,10 +228,23 @@ class Store:
         with self.connect() as db:
             return db.execute("SELECT * FROM runners WHERE id = ? AND coach_id = ?", (runner, coach_id)).fetchone()
 
-    def delete_runner(self, runner: int) -> None:
-        """The runner and every assessment of theirs (the foreign key cascades)."""
+    def delete_runner(self, runner: int) -> int:
+        """The runner and every assessment of theirs (the foreign key cascades), and the outputs of
+        every upload of their coach that holds a row of theirs (withdrawn, the upload listed with
+        the reason): deleting a runner leaves nothing of theirs behind. Returns the uploads withdrawn."""
         with self.connect() as db:
+            row = db.execute("SELECT coach_id, runner_id FROM runners WHERE id = ?", (runner,)).fetchone()
+            withdrawn = 0
+            if row is not None and row["coach_id"] is not None and row["runner_id"]:
+                ups = db.execute("SELECT id, outputs FROM uploads WHERE coach_id = ? AND withdrawn IS NULL",
+                                 (row["coach_id"],)).fetchall()
+                for up in ups:
+                    if holds_runner(bytes(up["outputs"]), row["runner_id"]):
+                        db.execute("UPDATE uploads SET outputs = ?, withdrawn = ? WHERE id = ?",
+                                   (b"", f"withdrawn on {now()[:10]}: a runner in them was deleted", up["id"]))
+                        withdrawn += 1
             db.execute("DELETE FROM runners WHERE id = ?", (runner,))
+            return withdrawn
 
     # ------------------------------------------------------------------ assessments and uploads
 
@@ -256,7 +273,7 @@ class Store:
 
     def uploads(self, coach_id: int) -> list[sqlite3.Row]:
         with self.connect() as db:
-            return db.execute("SELECT id, created_at, filename, summary FROM uploads WHERE coach_id = ? "
+            return db.execute("SELECT id, created_at, filename, summary, withdrawn FROM uploads WHERE coach_id = ? "
                               "ORDER BY id DESC", (coach_id,)).fetchall()
 
     def upload_outputs(self, coach_id: int, upload: int) -> sqlite3.Row | None:
@@ -266,6 +283,35 @@ class Store:
     def delete_upload(self, coach_id: int, upload: int) -> None:
         with self.connect() as db:
             db.execute("DELETE FROM uploads WHERE id = ? AND coach_id = ?", (upload, coach_id))
+
+
+def holds_runner(outputs: bytes, runner_id: str) -> bool:
+    """Does a batch's zip of outputs hold a row of ``runner_id`` (in a CSV's runner_id column or a
+    JSON line's runner_id)? An unreadable zip counts as holding it: withdrawn rather than kept."""
+    import csv
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(outputs)) as z:
+            for info in z.infolist():
+                text = z.read(info).decode("utf-8-sig", "replace")
+                if info.filename.endswith(".csv"):
+                    for rec in csv.DictReader(io.StringIO(text)):
+                        if (rec.get("runner_id") or "").strip() == runner_id:
+                            return True
+                elif info.filename.endswith(".jsonl"):
+                    for line in text.splitlines():
+                        try:
+                            if json.loads(line).get("runner_id") == runner_id:
+                                return True
+                        except (ValueError, AttributeError):
+                            continue
+                elif runner_id in text:  # the squad summary and the like
+                    return True
+    except (zipfile.BadZipFile, OSError, csv.Error):
+        return True
+    return False
 
 
 def row_dict(row: sqlite3.Row | None) -> dict[str, Any] | None:
