@@ -228,3 +228,26 @@ def test_an_upload_may_give_the_date_of_its_tests(tmp_path):
         r = c.post("/coach/upload", data={"csrf": csrf(c), "as_of": bad}, files=files)
         assert r.status_code == 422 and message in errors(r.text)[0]
     assert len(c.app.state.store.assessments(int(runner))) == 1
+
+
+def test_the_squad_shows_each_runners_estimate_barrier_chance_and_first_pillar(tmp_path):
+    """The squad page against the batch's own reports of the same rows: the same estimate, the same
+    chance at Sancti Spiritu, the first pillar to build."""
+    from assessment.report.names import PILLAR_NAMES
+
+    c = coach(tmp_path)
+    upload(c)
+    page = c.get("/coach").text
+    assert "Estimate (80% range)" in page and "Passes Sancti Spiritu" in page
+    db = sqlite3.connect(tmp_path / "data" / DB_NAME)
+    for (report,) in db.execute("SELECT report FROM assessments"):
+        r = json.loads(report)
+        est = r.get("estimate")
+        if est:
+            assert est["finish"]["display"] in page
+            row = page.split(f">{r['runner_id']}</a>")[1].split("</tr>")[0]
+            assert f"{round(100 * est['barriers'][0]['pass_probability'])}%" in row
+            first = next((e["pillar"] for e in r["emphases"] if e["action"] != "maintain"), None)
+            assert first is None or PILLAR_NAMES[first] in row
+    runner = page.split('href="/coach/runner/')[1].split('"')[0]
+    assert "Passes Sancti Spiritu" in c.get(f"/coach/runner/{runner}").text

@@ -88,8 +88,20 @@ def _squad_rows(rows) -> list[dict]:
             "as_of": latest["as_of"] if latest else "",
             "status": latest["eligibility"]["status"] if latest else "",
             "fit": latest.get("fit_score") if latest else None,
+            **_outlook(latest),
         })
     return out
+
+
+def _outlook(report: dict | None) -> dict:
+    """What a coach scans a squad for: the estimate, the chance at the Sancti Spiritu barrier, and
+    the pillar to train first (blank where the report has none)."""
+    est = (report or {}).get("estimate") or {}
+    barriers = est.get("barriers") or []
+    first = next((e for e in (report or {}).get("emphases") or [] if e.get("action") != "maintain"), None)
+    return {"estimate": (est.get("finish") or {}).get("display", ""),
+            "barrier": f"{round(100 * barriers[0]['pass_probability'])}%" if barriers else "",
+            "first": first["pillar"] if first else ""}
 
 
 @router.get("", response_class=HTMLResponse)

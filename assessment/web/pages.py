@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from ..report.names import PHASE_NAMES, STATUS_NAMES
+from ..report.names import PHASE_NAMES, PILLAR_NAMES, STATUS_NAMES
 from . import security
 from .store import Store
 
@@ -41,7 +41,8 @@ class Settings:
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("assessment.web"), autoescape=select_autoescape(default=True,
                       default_for_string=True), undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(status=lambda s: STATUS_NAMES.get(s, s), phase=lambda p: PHASE_NAMES.get(p, p))
+    env.filters.update(status=lambda s: STATUS_NAMES.get(s, s), phase=lambda p: PHASE_NAMES.get(p, p),
+                       pillar=lambda p: PILLAR_NAMES.get(p, p))
     return env
 
 
