@@ -436,3 +436,13 @@ def test_real_gpx_tracks_from_gpxpy_test_data():
     assert "have no time: a route" in read_one((FIT / "cerknicko-without-times.gpx").read_bytes(), "x.gpx")
     unset = gpx(climb()).replace(b"<time>2026-", b"<time>1980-")
     assert read_one(unset, "old.gpx") == "dated 1980: the device's clock was not set, so the week cannot be known"
+
+
+def test_an_entity_expansion_bomb_is_refused_not_expanded():
+    """A billion nested entities in a TCX or GPX file: the XML parser's amplification limit refuses
+    it (it would be gigabytes expanded); the file is skipped with the reason."""
+    tcx = (FIT / "entity-bomb.tcx").read_bytes()
+    assert "amplification" in read_one(tcx, "bomb.tcx")
+    gpx_bomb = tcx.split(b"<TrainingCenterDatabase")[0] + b'<gpx xmlns="http://www.topografix.com/GPX/1/1">' \
+        b"<trk><name>&lol9;</name></trk></gpx>"
+    assert read_one(gpx_bomb, "bomb.gpx").startswith("not a readable GPX file")
