@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import sqlite3
 import zipfile
 
@@ -17,7 +18,7 @@ from assessment.cli import main
 from assessment.web.security import check_password, hash_password
 from assessment.web.store import DB_NAME, Store
 from tests.conftest import AS_OF, ROOT
-from tests.web_helpers import client, csrf, errors, text
+from tests.web_helpers import QUICK, client, csrf, errors, text, walk
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -251,3 +252,31 @@ def test_the_squad_shows_each_runners_estimate_barrier_chance_and_first_pillar(t
             assert first is None or PILLAR_NAMES[first] in row
     runner = page.split('href="/coach/runner/')[1].split('"')[0]
     assert "Passes Sancti Spiritu" in c.get(f"/coach/runner/{runner}").text
+
+
+def test_an_invited_runner_answers_in_the_browser_and_joins_their_history(tmp_path):
+    """The coach invites a runner the roster brought; their answers through the link become a second
+    assessment beside the roster's, under the id the squad knows, whatever id they type."""
+    c = coach(tmp_path)
+    upload(c)
+    db = sqlite3.connect(tmp_path / "data" / DB_NAME)
+    rid, runner = db.execute("SELECT runner_id, id FROM runners ORDER BY id").fetchone()
+    page = c.post("/coach/invite", data={"csrf": csrf(c), "runner_id": rid, "questionnaire": "quick"}).text
+    link = re.search(r'<code class="link">https?://[^/]+(/r/[A-Za-z0-9_-]+)</code>', page).group(1)
+    assert db.execute("SELECT COUNT(*) FROM runners").fetchone()[0] == 3  # the same runner, not a new one
+    runner_c = client(tmp_path)  # the runner's own browser: no coach's session
+    walk(runner_c, link, {**QUICK, "runner_id": "someone-else"})
+    runner_c.post(f"{link}/finish", data={"csrf": csrf(runner_c)})
+    rows = db.execute("SELECT source, report FROM assessments WHERE runner = ? ORDER BY id", (runner,)).fetchall()
+    assert [s.split()[0] for s, _ in rows] == ["roster", "questionnaire"]
+    assert json.loads(rows[1][1])["runner_id"] == rid
+    assert db.execute("SELECT runner_id FROM runners WHERE id = ?", (runner,)).fetchone()[0] == rid
+    assert "2</td>" in c.get("/coach").text.split(f">{rid}</a>")[1].split("</tr>")[0]
+    # a new runner can be invited too; a bad id is refused with the reason; the link is never stored
+    page = c.post("/coach/invite", data={"csrf": csrf(c), "runner_id": "new-runner", "name": "Nora"}).text
+    assert "new-runner" in page and db.execute("SELECT COUNT(*) FROM runners").fetchone()[0] == 4
+    token = re.search(r"/r/([A-Za-z0-9_-]+)</code>", page).group(1)
+    assert token not in (tmp_path / "data" / DB_NAME).read_bytes().decode("latin-1")
+    r = c.post("/coach/invite", data={"csrf": csrf(c), "runner_id": "<b>x</b>"})
+    assert r.status_code == 422 and "The runner's id" in text(r.text) and "<b>x</b>" not in r.text
+    assert client(tmp_path).post("/coach/invite", data={"runner_id": "x"}, follow_redirects=False).status_code in (303, 403)

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -115,7 +116,7 @@ def squad(request: Request):
 def _squad_page(request: Request, coach, status: int = 200, **extra) -> HTMLResponse:
     st = store(request)
     context = {"runners": _squad_rows(st.squad(coach["id"])), "uploads": st.uploads(coach["id"]),
-               "outcome": None, "error": None, **extra}
+               "outcome": None, "error": None, "invited": None, **extra}
     return render(request, "squad.html", status=status, **context)
 
 
@@ -181,6 +182,36 @@ async def upload(request: Request):
     store(request).add_upload(coach["id"], label, text, outputs, reports)
     return _squad_page(request, coach, outcome={"summary": text, "warnings": warnings, "problems": problems, "file": label,
                                                 "assessed": len(reports)})
+
+
+#: A runner_id as the roster and the profile read it: a short id, no spaces or markup.
+RUNNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+@router.post("/invite", response_class=HTMLResponse)
+async def invite(request: Request):
+    """A private questionnaire link for a runner of the squad: their answers in the browser join
+    their history beside the roster's tests. Shown once (only its hash is kept)."""
+    from . import forms
+    from .security import new_token
+
+    coach = _coach(request)
+    if coach is None:
+        return _sign_in_first()
+    form = await form_data(request, "start")
+    runner_id = str(form.get("runner_id") or "").strip()
+    name = str(form.get("name") or "").strip()[:200] or None
+    ref = form.get("questionnaire") or "quick"
+    if not RUNNER_ID.match(runner_id):
+        return _squad_page(request, coach, 422, error="The runner's id: letters, digits, '.', '-' or '_' "
+                                                      f"(as in the roster), got {runner_id[:60]!r}.")
+    if ref not in forms.QUESTIONNAIRES:
+        return _squad_page(request, coach, 422, error="Choose the quick or the full questionnaire.")
+    token = new_token()
+    state = forms.InterviewState(values={"runner_id": runner_id, **({"name": name} if name else {})})
+    store(request).invite(coach["id"], runner_id, name, token, ref, forms.state_to_dict(state))
+    link = str(request.base_url).rstrip("/") + f"/r/{token}"
+    return _squad_page(request, coach, invited={"runner_id": runner_id, "link": link})
 
 
 def _runner(request: Request, coach, runner: int):

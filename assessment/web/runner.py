@@ -41,7 +41,10 @@ def _gone(request: Request) -> HTMLResponse:
 
 def _interview(request: Request, row):
     s = settings(request)
-    return forms.interview(row["questionnaire"], json.loads(row["state"]), request.app.state.rulebase, s.day())
+    iv = forms.interview(row["questionnaire"], json.loads(row["state"]), request.app.state.rulebase, s.day())
+    if row["coach_id"] is not None and row["runner_id"]:
+        iv.state.values["runner_id"] = row["runner_id"]  # a coach's invitation: the id the squad knows
+    return iv
 
 
 def _save(request: Request, row, iv) -> None:

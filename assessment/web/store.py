@@ -197,13 +197,25 @@ class Store:
                 (digest(token), questionnaire, json.dumps(state), stamp, stamp))
             return cur.lastrowid
 
+    def invite(self, coach_id: int, runner_id: str, name: str | None, token: str, questionnaire: str,
+               state: dict) -> int:
+        """A questionnaire link for a runner of the coach's squad (a new one, or one a roster brought):
+        their answers and reports join their history there. A new link replaces an earlier one."""
+        with self.connect() as db:
+            runner = self.coach_runner(coach_id, runner_id, name, db)
+            db.execute("UPDATE runners SET token_hash = ?, questionnaire = ?, state = ?, updated_at = ? WHERE id = ?",
+                       (digest(token), questionnaire, json.dumps(state), now(), runner))
+            return runner
+
     def runner_by_token(self, token: str) -> sqlite3.Row | None:
         with self.connect() as db:
             return db.execute("SELECT * FROM runners WHERE token_hash = ?", (digest(token),)).fetchone()
 
     def save_state(self, runner: int, state: dict, runner_id: str | None = None, name: str | None = None) -> None:
         with self.connect() as db:
-            db.execute("UPDATE runners SET state = ?, runner_id = ?, name = ?, updated_at = ? WHERE id = ?",
+            # A runner of a coach's squad keeps the id the coach knows them by, whatever they type.
+            db.execute("UPDATE runners SET state = ?, runner_id = CASE WHEN coach_id IS NULL THEN ? ELSE runner_id END, "
+                       "name = COALESCE(?, name), updated_at = ? WHERE id = ?",
                        (json.dumps(state), runner_id, name, now(), runner))
 
     def coach_runner(self, coach_id: int, runner_id: str, name: str | None, db: sqlite3.Connection) -> int:
