@@ -446,3 +446,14 @@ def test_an_entity_expansion_bomb_is_refused_not_expanded():
     gpx_bomb = tcx.split(b"<TrainingCenterDatabase")[0] + b'<gpx xmlns="http://www.topografix.com/GPX/1/1">' \
         b"<trk><name>&lol9;</name></trk></gpx>"
     assert read_one(gpx_bomb, "bomb.gpx").startswith("not a readable GPX file")
+
+
+def test_devices_and_pipes_are_refused_not_read(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.fit"
+    os.mkfifo(fifo)  # nobody writes to it: reading it would wait for ever
+    got = read_activities(["/dev/zero", fifo])
+    assert [s.reason for s in got.skipped] == ["not a file or a folder (a device or a pipe): not read"] * 2
+    r = CliRunner().invoke(main, ["import", "/dev/zero"])
+    assert r.exit_code == 1 and "a device or a pipe" in r.output

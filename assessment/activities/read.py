@@ -370,6 +370,9 @@ def iter_activities(paths: list[str | Path]) -> Iterator[Track | Skipped]:
         if not p.exists():
             yield Skipped(str(p), "not found")
             continue
+        if not (p.is_dir() or p.is_file()):
+            yield Skipped(str(p), "not a file or a folder (a device or a pipe): not read")
+            continue
         try:
             for e in _entries(p):
                 if e.data is None:
