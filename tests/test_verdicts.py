@@ -397,3 +397,21 @@ def test_a_benchmark_within_its_tolerance_is_met_and_beyond_it_is_a_gap():
     r = assess({**base, "vk_time": "46:30"}, as_of="2026-12-01")
     f = next(f for f in r.findings if f.rule_id == "UP001")
     assert f.targets[0].display == "44:59" and r.catalog.targets["vk_time"].tolerance_pct == 2
+
+
+def test_three_weeks_out_the_advice_builds_nothing_new():
+    """A road runner three weeks out (race-specific) and ten days out (taper): the climbing and
+    descending gaps are still named, and their advice no longer asks for volume or rough ground."""
+    from assessment import assess
+
+    road = {"runner_id": "late", "sex": "M", "age": 38, "goal": "compete", "background": ["road"],
+            "flat_10k_time": "36:30", "vk_time": "45:00", "weekly_km": 80, "weekly_dplus_m": 600,
+            "longest_climb_m": 300, "longest_run_time": "2:45:00", "downhill_confidence": 2}
+    for day in ("2027-04-25", "2027-05-08"):
+        r = assess(road, as_of=day)
+        advice = {f.rule_id: r.prescription(f) for f in r.findings if f.kind == "gap"}
+        assert {"RS003", "DH004", "UP005"} <= set(advice), advice.keys()
+        assert "until your weekly D+ per km reaches" not in advice["RS003"]
+        assert "worst ground you can find" not in advice["DH004"]
+        if day == "2027-05-08":
+            assert "No long climbs now" in advice["UP005"]
