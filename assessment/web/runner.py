@@ -19,7 +19,7 @@ from ..report.model import Report
 from ..report.render import render as render_report
 from ..report.text import estimate_line
 from . import forms
-from .pages import download, form_data, json_text, message_page, render, settings, store
+from .pages import FormRefused, download, form_data, json_text, message_page, render, settings, store
 from .security import new_token
 
 router = APIRouter(include_in_schema=False)
@@ -34,9 +34,19 @@ def _runner(request: Request, token: str):
     return store(request).runner_by_token(token)
 
 
+_GONE = ("Link not found", "This link does not open any answers: it may be mistyped, or the answers were deleted.")
+
+
 def _gone(request: Request) -> HTMLResponse:
-    return message_page(request, 404, "Link not found",
-                        "This link does not open any answers: it may be mistyped, or the answers were deleted.")
+    return message_page(request, 404, *_GONE)
+
+
+def _open(request: Request, token: str):
+    """The link's runner and their interview; a link that opens nothing is the 'not found' page."""
+    row = _runner(request, token)
+    if row is None:
+        raise FormRefused(404, *_GONE)
+    return row, _interview(request, row)
 
 
 def _interview(request: Request, row):
@@ -82,10 +92,7 @@ async def start(request: Request):
 
 @router.get("/r/{token}", response_class=HTMLResponse)
 def answers_page(request: Request, token: str, page: str | None = None, item: int | None = None):
-    row = _runner(request, token)
-    if row is None:
-        return _gone(request)
-    iv = _interview(request, row)
+    row, iv = _open(request, token)
     if page is None and iv.state.complete:
         return _result(request, token, row, iv)
     if page is not None:
@@ -105,10 +112,7 @@ def answers_page(request: Request, token: str, page: str | None = None, item: in
 @router.post("/r/{token}", response_class=HTMLResponse)
 async def answers_post(request: Request, token: str):
     form = await form_data(request)
-    row = _runner(request, token)
-    if row is None:
-        return _gone(request)
-    iv = _interview(request, row)
+    row, iv = _open(request, token)
     section = form.get("page") or ""
     item = form.get("item") or ""
     index = int(item) - 1 if item.isdigit() else None
@@ -130,10 +134,7 @@ async def answers_post(request: Request, token: str):
 async def races_post(request: Request, token: str):
     """Add a race, or remove race N, from the review page."""
     form = await form_data(request)
-    row = _runner(request, token)
-    if row is None:
-        return _gone(request)
-    iv = _interview(request, row)
+    row, iv = _open(request, token)
     action = form.get("action")
     if action == "add":
         index = iv.add_item()
@@ -156,10 +157,7 @@ def _repeat_section(iv) -> str:
 @router.post("/r/{token}/finish", response_class=HTMLResponse)
 async def finish(request: Request, token: str):
     form = await form_data(request)
-    row = _runner(request, token)
-    if row is None:
-        return _gone(request)
-    iv = _interview(request, row)
+    row, iv = _open(request, token)
     if form.get("action") == "change":
         iv.state.complete = False
         _save(request, row, iv)
@@ -242,10 +240,7 @@ def plan_calendar(request: Request, token: str):
 @router.get("/r/{token}/download.json")
 def download_all(request: Request, token: str):
     """Everything kept for this link: the answers as a profile, the questionnaire's progress, every report."""
-    row = _runner(request, token)
-    if row is None:
-        return _gone(request)
-    iv = _interview(request, row)
+    row, iv = _open(request, token)
     body = {
         "questionnaire": row["questionnaire"],
         "created_at": row["created_at"],
