@@ -332,3 +332,32 @@ def test_a_json_profile_is_saved_as_json(cwd):
     assert saved["vk_time"] == "50:00" and saved["goal"] == "compete"
     assert progress_path(cwd / "j.json").name == "j.interview.yaml"
     assert r.stdout == assess_out(cwd / "j.json")
+
+
+def test_an_imported_profile_pre_fills_the_interview_and_keeps_where_its_values_came_from(tmp_path):
+    """zegama import's profile as --answers: accepted with its from_activities, which the saved
+    profile keeps for the values still as imported and drops for one the runner changed."""
+    from assessment.interview.questionnaire import load_questionnaire
+    from assessment.interview.session import Interview
+
+    imported = {"runner_id": "ane", "sex": "F", "age": 34, "goal": "compete", "background": ["road"],
+                "weekly_km": 22.0, "longest_run_time": "55:00",
+                "from_activities": {"weekly_km": "Aizkorri ridge (2026-11-20); the mean of the 8 weeks",
+                                    "longest_run_time": "Aizkorri ridge (2026-11-20); the longest activity"}}
+    answers = tmp_path / "imported.yaml"
+    answers.write_text(yaml.safe_dump(imported))
+    out = tmp_path / "ane.yaml"
+    r = CliRunner().invoke(main, ["interview", "--questionnaire", "quick", "--answers", str(answers), "--no-input",
+                                  "--save", str(out), "--as-of", "2026-11-25", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    saved = yaml.safe_load(out.read_text())
+    assert set(saved["from_activities"]) == {"weekly_km", "longest_run_time"}
+    report = json.loads(r.stdout)
+    assert any(e.get("source", "").startswith("activity files: Aizkorri ridge") for f in report["findings"]
+               for e in f["evidence"] if e["field"] == "weekly_km")
+    # the runner corrects one value: it is theirs now, the other still the files'
+    iv = Interview(load_questionnaire("quick"))
+    assert not iv.prefill(imported)
+    assert not iv.prefill({"weekly_km": 40})
+    assert set(iv.profile_data()["from_activities"]) == {"longest_run_time"}
+    assert iv.prefill({"from_activities": ["not", "a", "map"]}) == [("from_activities", "expected a mapping of field to text")]

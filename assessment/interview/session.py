@@ -130,6 +130,9 @@ class Interview:
         # record): problems as (field, message), so an answer at odds with it is asked again.
         self.check = check
         self._announced: tuple[str, int | None] | None = None
+        # Values pre-filled from activity files (``zegama import``'s from_activities): field ->
+        # (where it came from, the value). Kept in the profile while the answer stays that value.
+        self.provenance: dict[str, tuple[str, Any]] = {}
 
     # ------------------------------------------------------------------ reading the state
 
@@ -200,6 +203,9 @@ class Interview:
         out = {k: st.values[k] for k in PROFILE_FIELDS if st.values.get(k) is not None}
         if st.races:
             out["races"] = [{k: r[k] for k in RACE_FIELDS if r.get(k) is not None} for r in st.races]
+        kept = {k: text for k, (text, value) in self.provenance.items() if out.get(k) == value}
+        if kept:
+            out["from_activities"] = kept  # a value the runner changed is theirs, no longer the files'
         return out
 
     def profile(self) -> Profile:
@@ -640,6 +646,7 @@ class Interview:
         problems: list[tuple[str, str]] = []
         locals_ = self.q.locals()
         profile: dict[str, Any] = {}
+        sources: dict[str, str] = {}
         st = copy.deepcopy(self.state)
         for key, value in data.items():
             key = str(key)
@@ -650,6 +657,11 @@ class Interview:
                     st.local[key] = parse_value(locals_[key], display_input(locals_[key], value))
                 except ValueError as exc:
                     problems.append((key, str(exc)))
+            elif key == "from_activities":
+                if not isinstance(value, dict):
+                    problems.append((key, "expected a mapping of field to text"))
+                else:
+                    sources = {str(k): v for k, v in value.items() if isinstance(v, str)}
             elif key in PROFILE_SPECS or key == "races":
                 if value is None:
                     if key != "races":
@@ -692,8 +704,10 @@ class Interview:
         dumped = validated.model_dump(mode="json", exclude_unset=True, exclude_none=True)
         if "runner_id" not in candidate:
             dumped.pop("runner_id", None)
-        st.values = {k: v for k, v in dumped.items() if k != "races"}
+        st.values = {k: v for k, v in dumped.items() if k not in ("races", "from_activities")}
         st.races = dumped.get("races", [])
+        self.provenance.update({k: (text, st.values[k]) for k, text in sources.items()
+                                if k in st.values and k in PROFILE_SPECS})
         for key in list(st.marks):
             if key in st.values:
                 st.marks.pop(key)
