@@ -78,14 +78,14 @@ def _smoothed(points: list[tuple[float, float, float | None]]) -> list[tuple[flo
     return [(t, d, means.get(t) if a is not None else None) for t, d, a in points]
 
 
-def ascent(track: Track) -> float:
-    alt = [a for a in filtered(track) if a is not None]
+def ascent(track: Track, alt: list[float | None] | None = None) -> float:
+    alt = [a for a in (filtered(track) if alt is None else alt) if a is not None]
     return sum(max(0.0, b - a) for a, b in zip(alt, alt[1:]))
 
 
-def longest_climb(track: Track) -> float:
+def longest_climb(track: Track, alt: list[float | None] | None = None) -> float:
     """The largest gain without a descent of more than the hysteresis threshold in it."""
-    alt = [a for a in filtered(track) if a is not None]
+    alt = [a for a in (filtered(track) if alt is None else alt) if a is not None]
     best = low = 0.0
     if not alt:
         return 0.0
@@ -100,9 +100,9 @@ def longest_climb(track: Track) -> float:
     return best
 
 
-def best_vam(track: Track) -> tuple[float, int] | None:
+def best_vam(track: Track, alt: list[float | None] | None = None) -> tuple[float, int] | None:
     """The best climbing rate (m/h) over 20, 25 or 30 minutes on ground of 10% or more, and its minutes."""
-    alt = filtered(track)
+    alt = filtered(track) if alt is None else alt
     pts = [(t, d, a) for (t, d, _), a in zip(track.points, alt) if a is not None]
     best = None
     for minutes in WINDOWS_MIN:
@@ -122,12 +122,12 @@ def best_vam(track: Track) -> tuple[float, int] | None:
     return best
 
 
-def best_vk(track: Track) -> float | None:
+def best_vk(track: Track, alt: list[float | None] | None = None) -> float | None:
     """The shortest time (minutes) to climb 1,000 m within 5 km: a VK-equivalent from training.
 
     The filtered altitude moves in steps, so a fastest 1,000 m starts at the last point before a
     rise and ends at a rise: only those points are tried (a few hundred, not every pair of points)."""
-    alt = filtered(track)
+    alt = filtered(track) if alt is None else alt
     pts = [(t, d, a) for (t, d, _), a in zip(track.points, alt) if a is not None]
     rises = [k for k in range(1, len(pts)) if pts[k][2] > pts[k - 1][2]]
     best = None
@@ -156,13 +156,13 @@ DRIFT_FLAT_M_PER_KM = 10.0
 DRIFT_HR_COVERAGE = 0.9
 
 
-def hr_drift(track: Track) -> dict | None:
+def hr_drift(track: Track, alt: list[float | None] | None = None) -> dict | None:
     """The heart-rate drift of the hour after a 10-minute warm-up, where the run is long, flat and
     steady enough and has heart rate: {'drift_pct', 'start_hr', 'aet'}, or None."""
     if track.hr is None or track.duration_s < DRIFT_WARMUP_S + DRIFT_WINDOW_S:
         return None
     t0 = track.points[0][0] + DRIFT_WARMUP_S
-    alt = filtered(track)
+    alt = filtered(track) if alt is None else alt
     window = [(p, h, a) for p, h, a in zip(track.points, track.hr, alt) if t0 <= p[0] <= t0 + DRIFT_WINDOW_S]
     if len(window) < 20 or sum(1 for _, h, _ in window if h) < DRIFT_HR_COVERAGE * len(window):
         return None
@@ -215,9 +215,10 @@ class Summary:
 
 
 def summarise(track: Track) -> Summary:
+    alt = filtered(track)  # once: every measure below reads the same filtered altitude
     return Summary(track.source, track.name, track.sport, track.start, track.distance_m, track.duration_s,
-                   track.n_points, ascent(track), longest_climb(track), best_vam(track), best_vk(track),
-                   hr_drift(track), track.barometric, track.device_ascent_m)
+                   track.n_points, ascent(track, alt), longest_climb(track, alt), best_vam(track, alt),
+                   best_vk(track, alt), hr_drift(track, alt), track.barometric, track.device_ascent_m)
 
 
 @dataclass
