@@ -11,7 +11,7 @@ from .main import fail, parse_date, write_output
 DURATIONS = {"longest_run_time", "vk_time"}
 #: Values read together: one typed keeps the other from the files too (weekly climbing per km
 #: divides one by the other; from two sources it would mean nothing).
-PAIRED = [{"weekly_km", "weekly_dplus_m"}]
+PARTNER = {"weekly_km": "weekly_dplus_m", "weekly_dplus_m": "weekly_km"}
 
 
 @click.command("import")
@@ -67,13 +67,11 @@ def import_cmd(paths, as_of, merge_path, prefer_import, fmt, output):
             profile = dict(read_document(merge_path) or {})
         except InputError as exc:
             fail(fmt, "input", str(exc))
-    typed = typed_by_runner = {k for k in shown if profile.get(k) not in (None, "")}
-    typed = set(typed)
-    for pair in PAIRED:
-        if typed & pair:
-            typed |= pair & set(shown)  # a typed weekly_km with the files' D+ would make a ratio of two sources
+    typed = {k for k in shown if profile.get(k) not in (None, "")}
+    # a typed weekly_km with the files' D+ would make a ratio of two sources: the pair stays the runner's
+    with_partner = {k for k in shown if PARTNER.get(k) in typed}
     for k, v in shown.items():
-        if k in typed and not prefer_import:
+        if (k in typed or k in with_partner) and not prefer_import:
             kept.append(k)
             continue
         profile[k] = v
@@ -98,9 +96,8 @@ def import_cmd(paths, as_of, merge_path, prefer_import, fmt, output):
         lines = [f"Read {len(got.summaries)} activit{'ies' if len(got.summaries) != 1 else 'y'}; "
                  f"skipped {len(got.skipped)}.", ""]
         for k, v in shown.items():
-            mark = "" if k not in kept else (" (kept the profile's own)" if k in typed_by_runner
-                                             else " (not used: read together with the profile's own "
-                                                  + next(iter(p - {k} for p in PAIRED if k in p)).pop() + ")")
+            mark = "" if k not in kept else (" (kept the profile's own)" if k in typed else
+                                             f" (not used: read together with the profile's own {PARTNER[k]})")
             lines.append(f"{k}: {v}{mark}")
             lines.append(f"    {d.method[k]}; from {', '.join(d.behind[k][:3])}"
                          + (f" and {len(d.behind[k]) - 3} more" if len(d.behind[k]) > 3 else ""))
